@@ -1,0 +1,129 @@
+"""The JSON API: event capture (anonymous) and statistics (artists' members and staff)."""
+
+import io
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions, parsers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import publisher, selectors, serializers, services
+from mvsic.models import Artist, Track
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is larger than 1 MiB."
+    default_code = "payload_too_large"
+
+
+class BrokerUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Events cannot be queued right now; retry shortly."
+    default_code = "broker_unavailable"
+
+
+class BoundedJSONParser(parsers.JSONParser):
+    """JSON with a hard size limit, checked before the body is parsed."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.MVSIC_MAX_BODY_BYTES
+        request = parser_context["request"]
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge()
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge()
+        if not body:
+            raise exceptions.ParseError("Request body is empty.")
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
+class EventsView(APIView):
+    """Accept one fan event or an array of up to 500; each valid one is queued for counting."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [BoundedJSONParser]
+
+    @extend_schema(
+        request=serializers.EventSerializer(many=True),
+        responses={
+            202: serializers.AcceptanceSerializer,
+            400: serializers.AcceptanceSerializer,
+            413: OpenApiResponse(description="Body over 1 MiB"),
+            415: OpenApiResponse(description="Content-Type is not application/json"),
+            503: OpenApiResponse(description="The broker is unavailable"),
+        },
+        examples=[
+            OpenApiExample(
+                "A play",
+                value={
+                    "id": "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
+                    "type": "play",
+                    "track": 1,
+                    "listener": "fan_42",
+                    "seconds": 31.5,
+                    "source": "track-page",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        if request.content_type.split(";")[0].strip().lower() != "application/json":
+            raise exceptions.UnsupportedMediaType(request.content_type or "(none)")
+        data = request.data
+        single = not isinstance(data, list)
+        raw_events = [data] if single else data
+        if not raw_events:
+            return Response(
+                {"accepted": 0, "rejected": [], "detail": "The array is empty."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(raw_events) > settings.MVSIC_MAX_BATCH:
+            return Response(
+                {
+                    "accepted": 0,
+                    "rejected": [],
+                    "detail": f"At most {settings.MVSIC_MAX_BATCH} events per request.",
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            result = services.events_accept(
+                raw_events=raw_events,
+                listener_cookie=request.COOKIES.get(settings.MVSIC_LISTENER_COOKIE),
+            )
+        except publisher.PublishFailed as exc:
+            raise BrokerUnavailable() from exc
+        code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
+        return Response({"accepted": result.accepted, "rejected": result.rejected}, status=code)
+
+
+class _MemberOnly(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def check_artist(self, request, artist: Artist) -> None:
+        if not selectors.artist_visible(user=request.user, artist=artist):
+            raise exceptions.PermissionDenied("You are not a member of this artist.")
+
+
+class TrackStatsView(_MemberOnly):
+    @extend_schema(responses=serializers.TrackStatsSerializer)
+    def get(self, request, track_id: int):
+        track = get_object_or_404(Track.objects.select_related("artist"), pk=track_id)
+        self.check_artist(request, track.artist)
+        return Response(selectors.track_stats_get(track=track))
+
+
+class ArtistStatsView(_MemberOnly):
+    @extend_schema(responses=serializers.ArtistStatsSerializer)
+    def get(self, request, slug: str):
+        artist = get_object_or_404(Artist, slug=slug)
+        self.check_artist(request, artist)
+        return Response(selectors.artist_stats_get(artist=artist))

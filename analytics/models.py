@@ -1,0 +1,147 @@
+"""Analytics storage: accepted events (the dedupe key) and the counters built from them."""
+
+import uuid
+
+from django.db import models
+
+from mvsic.models import Artist, Track
+
+
+class EventType(models.TextChoices):
+    PLAY = "play"
+    LIKE = "like"
+    UNLIKE = "unlike"
+
+
+class Event(models.Model):
+    """One applied event; its primary key (the client's id) makes counting idempotent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    type = models.CharField(max_length=8, choices=EventType.choices)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="events")
+    listener = models.CharField(max_length=64)
+    ts = models.DateTimeField(help_text="When it happened (client time)")
+    received_at = models.DateTimeField(help_text="When the API accepted it")
+    seconds = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=64, blank=True)
+    counted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["track", "ts"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.track_id} by {self.listener}"
+
+
+class TrackStats(models.Model):
+    track = models.OneToOneField(
+        Track, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    plays = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0)
+    listeners = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name_plural = "track stats"
+
+    def __str__(self) -> str:
+        return f"stats of {self.track}"
+
+
+class ArtistStats(models.Model):
+    artist = models.OneToOneField(
+        Artist, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    plays = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0)
+    listeners = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name_plural = "artist stats"
+
+    def __str__(self) -> str:
+        return f"stats of {self.artist}"
+
+
+class TrackHour(models.Model):
+    """Plays, likes and unlikes of one track in one hour (the chart and the 24 h figures)."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="hours")
+    hour = models.DateTimeField()
+    plays = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0)
+    unlikes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "hour"], name="trackhour_unique"),
+        ]
+        indexes = [models.Index(fields=["hour"])]
+
+
+class TrackListener(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    listener = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "listener"], name="tracklistener_unique"),
+        ]
+
+
+class ArtistListener(models.Model):
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    listener = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["artist", "listener"], name="artistlistener_unique"),
+        ]
+
+
+class ListenerHour(models.Model):
+    """A listener played a track in an hour: distinct listeners over any window of hours."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    listener = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track", "hour", "listener"], name="listenerhour_unique"
+            ),
+        ]
+
+
+class LikeState(models.Model):
+    """A listener's latest like or unlike of a track, by (ts, received_at, event id)."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    listener = models.CharField(max_length=64)
+    liked = models.BooleanField()
+    ts = models.DateTimeField()
+    received_at = models.DateTimeField()
+    event_id = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "listener"], name="likestate_unique"),
+        ]
+
+
+class PoisonEvent(models.Model):
+    """An event that passed the API but can never be applied, kept with the reason."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.reason[:60]}"

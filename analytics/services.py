@@ -1,0 +1,360 @@
+"""Writes of the analytics pipeline: accepting events at the edge and counting them in workers."""
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from analytics import publisher, selectors, validation
+from analytics.models import (
+    ArtistListener,
+    ArtistStats,
+    Event,
+    EventType,
+    LikeState,
+    ListenerHour,
+    PoisonEvent,
+    TrackHour,
+    TrackListener,
+    TrackStats,
+)
+from mvsic.models import Track
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CountableEvent:
+    id: uuid.UUID
+    type: str
+    track_id: int
+    listener: str
+    ts: datetime
+    received_at: datetime
+    seconds: float | None
+    source: str
+
+    @property
+    def hour(self) -> datetime:
+        return self.ts.replace(minute=0, second=0, microsecond=0)
+
+
+class PoisonPayload(ValueError):
+    """A payload that no retry can ever apply."""
+
+
+@dataclass
+class Acceptance:
+    accepted: int
+    rejected: list[dict]
+
+
+def events_accept(*, raw_events: list, listener_cookie: str | None) -> Acceptance:
+    """Validate fan events and queue each valid one for counting; no counter is touched here.
+
+    Raises publisher.PublishFailed when the broker does not confirm the messages.
+    """
+    now = timezone.now()
+    max_skew = timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS)
+    cookie = listener_cookie if validation.listener_valid(listener_cookie) else None
+    valid: list[tuple[int, dict]] = []
+    rejected: list[dict] = []
+    for index, raw in enumerate(raw_events):
+        payload, errors = validation.event_validate(
+            raw, listener_cookie=cookie, now=now, max_skew=max_skew
+        )
+        if errors:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            valid.append((index, payload))
+    known = selectors.track_ids_existing(ids={p["track"] for _, p in valid})
+    payloads = []
+    for index, payload in valid:
+        if payload["track"] in known:
+            payloads.append(payload)
+        else:
+            rejected.append({"index": index, "errors": {"track": ["Unknown track."]}})
+    rejected.sort(key=lambda r: r["index"])
+    if payloads:
+        publisher.events_publish(payloads)
+    return Acceptance(accepted=len(payloads), rejected=rejected)
+
+
+def _payload_parse(payload: dict) -> CountableEvent:
+    try:
+        ts = parse_datetime(payload["ts"])
+        received_at = parse_datetime(payload["received_at"])
+        if ts is None or received_at is None or ts.tzinfo is None:
+            raise ValueError("timestamps must be ISO 8601 with a zone")
+        if payload["type"] not in EventType.values:
+            raise ValueError(f"unknown type {payload['type']!r}")
+        seconds = payload.get("seconds")
+        return CountableEvent(
+            id=uuid.UUID(str(payload["id"])),
+            type=payload["type"],
+            track_id=int(payload["track"]),
+            listener=str(payload["listener"]),
+            ts=ts.astimezone(timezone.UTC),
+            received_at=received_at.astimezone(timezone.UTC),
+            seconds=float(seconds) if seconds is not None else None,
+            source=str(payload.get("source") or ""),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PoisonPayload(f"malformed payload: {exc}") from exc
+
+
+def _insert_returning(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    conflict: Sequence[str],
+    returning: Sequence[str] = (),
+    update_sql: str = "",
+) -> list[tuple]:
+    """One multi-row INSERT ... ON CONFLICT; returns the `returning` columns of written rows.
+
+    Works on PostgreSQL and SQLite (3.35+). Values are prepared by the model's own fields.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    columns = [f.column for f in model_fields]
+    params: list = []
+    for row in rows:
+        params.extend(
+            f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row, strict=True)
+        )
+    qn = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    conflict_cols = ", ".join(qn(meta.get_field(n).column) for n in conflict)
+    action = f"DO UPDATE SET {update_sql}" if update_sql else "DO NOTHING"
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"VALUES {', '.join([one] * len(rows))} ON CONFLICT ({conflict_cols}) {action}"
+    )
+    if returning:
+        sql += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def poison_record(*, payload: dict, reason: str) -> None:
+    event_id = str(payload.get("id", ""))[:64] if isinstance(payload, dict) else ""
+    logger.warning("poison event %s: %s", event_id or "<no id>", reason)
+    _insert_returning(
+        PoisonEvent,
+        ["event_id", "payload", "reason", "created_at"],
+        [(event_id or f"no-id-{uuid.uuid4()}", payload, reason, timezone.now())],
+        conflict=["event_id"],
+    )
+
+
+def events_count(*, payloads: Sequence[dict]) -> int:
+    """Apply a batch of accepted events to the counters, exactly once per event id.
+
+    The event table's primary key decides duplicates inside the same transaction as the
+    counter updates, so a redelivered batch changes nothing. Events that can never be
+    applied (malformed, or their track is gone) are parked as PoisonEvent rows.
+    Returns the number of events newly counted.
+    """
+    parsed: dict[uuid.UUID, CountableEvent] = {}
+    for payload in payloads:
+        try:
+            event = _payload_parse(payload)
+        except PoisonPayload as exc:
+            poison_record(payload=payload, reason=str(exc))
+            continue
+        parsed.setdefault(event.id, event)
+    if not parsed:
+        return 0
+
+    with transaction.atomic():
+        artist_of = dict(
+            Track.objects.filter(id__in={e.track_id for e in parsed.values()}).values_list(
+                "id", "artist_id"
+            )
+        )
+        for event in [e for e in parsed.values() if e.track_id not in artist_of]:
+            del parsed[event.id]
+            poison_record(
+                payload=_payload_of(event), reason=f"track {event.track_id} does not exist"
+            )
+        if not parsed:
+            return 0
+        track_ids = sorted({e.track_id for e in parsed.values()})
+        artist_ids = sorted({artist_of[t] for t in track_ids})
+        _stats_lock(track_ids=track_ids, artist_ids=artist_ids)
+
+        new_ids = {
+            uuid.UUID(str(row[0]))
+            for row in _insert_returning(
+                Event,
+                ["id", "type", "track", "listener", "ts", "received_at", "seconds", "source",
+                 "counted_at"],
+                (
+                    (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at, e.seconds,
+                     e.source, timezone.now())
+                    for e in parsed.values()
+                ),
+                conflict=["id"],
+                returning=["id"],
+            )
+        }
+        fresh = [e for e in parsed.values() if e.id in new_ids]
+        if fresh:
+            _counters_apply(events=fresh, artist_of=artist_of)
+        return len(fresh)
+
+
+def _payload_of(event: CountableEvent) -> dict:
+    return {
+        "id": str(event.id),
+        "type": event.type,
+        "track": event.track_id,
+        "listener": event.listener,
+        "ts": event.ts.isoformat(),
+        "received_at": event.received_at.isoformat(),
+        "seconds": event.seconds,
+        "source": event.source,
+    }
+
+
+def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:
+    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock)."""
+    _insert_returning(TrackStats, ["track"], [(t,) for t in track_ids], conflict=["track"])
+    _insert_returning(ArtistStats, ["artist"], [(a,) for a in artist_ids], conflict=["artist"])
+    list(
+        TrackStats.objects.select_for_update()
+        .filter(track_id__in=track_ids)
+        .order_by("track_id")
+        .values_list("track_id")
+    )
+    list(
+        ArtistStats.objects.select_for_update()
+        .filter(artist_id__in=artist_ids)
+        .order_by("artist_id")
+        .values_list("artist_id")
+    )
+
+
+def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) -> None:
+    now = timezone.now()
+    plays = [e for e in events if e.type == EventType.PLAY]
+    likes = [e for e in events if e.type != EventType.PLAY]
+
+    # Hourly buckets: one upsert for every (track, hour) the batch touches.
+    hours: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
+    for e in events:
+        hours[(e.track_id, e.hour)][e.type] += 1
+    table = connection.ops.quote_name(TrackHour._meta.db_table)
+    _insert_returning(
+        TrackHour,
+        ["track", "hour", "plays", "likes", "unlikes"],
+        (
+            (track, hour, c[EventType.PLAY], c[EventType.LIKE], c[EventType.UNLIKE])
+            for (track, hour), c in sorted(hours.items())
+        ),
+        conflict=["track", "hour"],
+        update_sql=(
+            f"plays = {table}.plays + excluded.plays, likes = {table}.likes + excluded.likes, "
+            f"unlikes = {table}.unlikes + excluded.unlikes"
+        ),
+    )
+
+    # Unique listeners: a row per (track, listener) and (artist, listener); count new rows.
+    new_track_listeners = Counter(
+        row[0]
+        for row in _insert_returning(
+            TrackListener,
+            ["track", "listener"],
+            sorted({(e.track_id, e.listener) for e in plays}),
+            conflict=["track", "listener"],
+            returning=["track"],
+        )
+    )
+    new_artist_listeners = Counter(
+        row[0]
+        for row in _insert_returning(
+            ArtistListener,
+            ["artist", "listener"],
+            sorted({(artist_of[e.track_id], e.listener) for e in plays}),
+            conflict=["artist", "listener"],
+            returning=["artist"],
+        )
+    )
+    _insert_returning(
+        ListenerHour,
+        ["track", "hour", "listener"],
+        sorted({(e.track_id, e.hour, e.listener) for e in plays}),
+        conflict=["track", "hour", "listener"],
+    )
+
+    # Likes: keep each listener's latest like/unlike; a later-stamped one always wins.
+    latest: dict[tuple[int, str], CountableEvent] = {}
+    for e in sorted(likes, key=lambda e: (e.ts, e.received_at, e.id.hex)):
+        latest[(e.track_id, e.listener)] = e
+    likes_table = connection.ops.quote_name(LikeState._meta.db_table)
+    _insert_returning(
+        LikeState,
+        ["track", "listener", "liked", "ts", "received_at", "event_id"],
+        (
+            (e.track_id, e.listener, e.type == EventType.LIKE, e.ts, e.received_at, e.id)
+            for _, e in sorted(latest.items())
+        ),
+        conflict=["track", "listener"],
+        update_sql=(
+            "liked = excluded.liked, ts = excluded.ts, received_at = excluded.received_at, "
+            "event_id = excluded.event_id "
+            f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
+            f"({likes_table}.ts, {likes_table}.received_at, {likes_table}.event_id)"
+        ),
+    )
+
+    play_count = Counter(e.track_id for e in plays)
+    liked_tracks = {e.track_id for e in likes}
+    like_counts = dict(
+        LikeState.objects.filter(track_id__in=liked_tracks, liked=True)
+        .values("track_id")
+        .annotate(n=models.Count("id"))
+        .values_list("track_id", "n")
+    )
+    for track_id in sorted({e.track_id for e in events}):
+        changes = {"updated_at": now}
+        if play_count[track_id]:
+            changes["plays"] = models.F("plays") + play_count[track_id]
+        if new_track_listeners[track_id]:
+            changes["listeners"] = models.F("listeners") + new_track_listeners[track_id]
+        if track_id in liked_tracks:
+            changes["likes"] = like_counts.get(track_id, 0)
+        TrackStats.objects.filter(track_id=track_id).update(**changes)
+
+    artist_plays = Counter()
+    for track_id, n in play_count.items():
+        artist_plays[artist_of[track_id]] += n
+    liked_artists = {artist_of[t] for t in liked_tracks}
+    artist_likes = dict(
+        TrackStats.objects.filter(track__artist_id__in=liked_artists)
+        .values("track__artist_id")
+        .annotate(n=models.Sum("likes"))
+        .values_list("track__artist_id", "n")
+    )
+    for artist_id in sorted({artist_of[e.track_id] for e in events}):
+        changes = {"updated_at": now}
+        if artist_plays[artist_id]:
+            changes["plays"] = models.F("plays") + artist_plays[artist_id]
+        if new_artist_listeners[artist_id]:
+            changes["listeners"] = models.F("listeners") + new_artist_listeners[artist_id]
+        if artist_id in liked_artists:
+            changes["likes"] = artist_likes.get(artist_id) or 0
+        ArtistStats.objects.filter(artist_id=artist_id).update(**changes)

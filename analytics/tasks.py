@@ -1,0 +1,44 @@
+"""Celery tasks of the pipeline: each unpacks plain data and calls a service."""
+
+import logging
+import time
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+
+from analytics import services
+
+logger = logging.getLogger(__name__)
+
+# Attempts for an error that is neither a database outage nor a known-bad payload.
+UNEXPECTED_ATTEMPTS = 3
+
+
+def _count_until_applied(payloads: list[dict]) -> int:
+    """Count events, waiting out database outages; the message stays unacked meanwhile.
+
+    Retrying in-process (not with a countdown message) keeps the event in the broker as
+    unacknowledged work: if this worker dies while waiting, RabbitMQ redelivers it.
+    """
+    delay, unexpected = 0.5, 0
+    while True:
+        try:
+            return services.events_count(payloads=payloads)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("database unavailable, retrying in %.1fs: %s", delay, exc)
+        except DatabaseError as exc:
+            unexpected += 1
+            if unexpected >= UNEXPECTED_ATTEMPTS:
+                for payload in payloads:
+                    services.poison_record(payload=payload, reason=f"database error: {exc}")
+                return 0
+            logger.exception("unexpected database error (attempt %d)", unexpected)
+        connection.close()
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+@shared_task(name="analytics.record_event", ignore_result=True, acks_late=True)
+def record_event(payload: dict) -> None:
+    """Count one fan event (play, like, unlike); redelivery is harmless."""
+    _count_until_applied([payload])

@@ -1,0 +1,3 @@
+from mvsic.celery import app as celery_app
+
+__all__ = ["celery_app"]

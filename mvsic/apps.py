@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MvsicConfig(AppConfig):
+    name = "mvsic"
+    verbose_name = "Music"

@@ -1,0 +1,35 @@
+"""The catalog: artists, the people who run them, and their tracks."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Artist(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    bio = models.TextField(blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="artists", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Track(models.Model):
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="tracks")
+    title = models.CharField(max_length=200)
+    audio = models.FileField(upload_to="tracks/")
+    duration = models.FloatField(help_text="Seconds")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["artist__name", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["artist", "title"], name="track_unique_title_per_artist")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artist} – {self.title}"

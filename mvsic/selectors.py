@@ -1,0 +1,29 @@
+"""Reads of the catalog for the fan pages."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from mvsic.models import Artist, Track
+
+
+def artist_list() -> QuerySet[Artist]:
+    return Artist.objects.all()
+
+
+def tracks_trending_list(*, hours: int = 24, limit: int = 10) -> list[Track]:
+    """Tracks with the most plays in the last `hours`, read from the hourly buckets that the
+    analytics app keeps under the reverse relation `hours` (no import of analytics)."""
+    since = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    return list(
+        Track.objects.select_related("artist")
+        .annotate(recent_plays=Sum("hours__plays", filter=Q(hours__hour__gte=since)))
+        .filter(recent_plays__gt=0)
+        .order_by("-recent_plays", "title")[:limit]
+    )
+
+
+def artist_tracks_list(*, artist: Artist) -> QuerySet[Track]:
+    # `stats` is the public counter row kept by the analytics app (may be missing).
+    return artist.tracks.select_related("stats").order_by("title")

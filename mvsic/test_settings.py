@@ -1,0 +1,11 @@
+"""Settings for the test suite: PostgreSQL and RabbitMQ on this machine unless told otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mvsic")
+os.environ.setdefault("MVSIC_EVENTS_QUEUE", f"mvsic.test.events.{os.getpid()}")
+os.environ.setdefault("MVSIC_DEFAULT_QUEUE", f"mvsic.test.default.{os.getpid()}")
+
+from mvsic.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

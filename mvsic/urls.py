@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from analytics.urls import api_urlpatterns
+from mvsic import health, views
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="auth_token"),
+    *api_urlpatterns,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("artists/<slug:slug>/", views.artist_detail, name="artist_detail"),
+    path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
+    path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("analytics.urls")),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
