@@ -37,9 +37,9 @@ class TrackStats(models.Model):
     track = models.OneToOneField(
         Track, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
-    plays = models.BigIntegerField(default=0)
-    likes = models.BigIntegerField(default=0)
-    listeners = models.BigIntegerField(default=0)
+    plays = models.BigIntegerField(default=0, db_default=0)
+    likes = models.BigIntegerField(default=0, db_default=0)
+    listeners = models.BigIntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(null=True)
 
     class Meta:
@@ -53,9 +53,9 @@ class ArtistStats(models.Model):
     artist = models.OneToOneField(
         Artist, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
-    plays = models.BigIntegerField(default=0)
-    likes = models.BigIntegerField(default=0)
-    listeners = models.BigIntegerField(default=0)
+    plays = models.BigIntegerField(default=0, db_default=0)
+    likes = models.BigIntegerField(default=0, db_default=0)
+    listeners = models.BigIntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(null=True)
 
     class Meta:
@@ -70,9 +70,9 @@ class TrackHour(models.Model):
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="hours")
     hour = models.DateTimeField()
-    plays = models.BigIntegerField(default=0)
-    likes = models.BigIntegerField(default=0)
-    unlikes = models.BigIntegerField(default=0)
+    plays = models.BigIntegerField(default=0, db_default=0)
+    likes = models.BigIntegerField(default=0, db_default=0)
+    unlikes = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -23,8 +23,7 @@ def artist_list_for_user(*, user) -> QuerySet[Artist]:
 
 def artist_visible(*, user, artist: Artist) -> bool:
     return bool(
-        user.is_authenticated
-        and (user.is_staff or artist.members.filter(pk=user.pk).exists())
+        user.is_authenticated and (user.is_staff or artist.members.filter(pk=user.pk).exists())
     )
 
 
@@ -46,7 +45,11 @@ def _series(rows, *, now: datetime) -> list[dict]:
         hour = start + timedelta(hours=i)
         row = by_hour.get(hour, {})
         series.append(
-            {"hour": hour.isoformat(), "plays": row.get("plays") or 0, "likes": row.get("likes") or 0}
+            {
+                "hour": hour.isoformat(),
+                "plays": row.get("plays") or 0,
+                "likes": row.get("likes") or 0,
+            }
         )
     return series
 
@@ -81,9 +84,9 @@ def _stats_fields(stats) -> dict:
 def track_stats_get(*, track: Track, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     stats = TrackStats.objects.filter(track=track).first()
-    series_rows = TrackHour.objects.filter(
-        track=track, hour__gte=_window(now)[1]
-    ).values("hour", "plays", "likes")
+    series_rows = TrackHour.objects.filter(track=track, hour__gte=_window(now)[1]).values(
+        "hour", "plays", "likes"
+    )
     return {
         "track": {"id": track.id, "title": track.title, "artist": track.artist.slug},
         **_stats_fields(stats),
@@ -102,11 +105,7 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
         .values("hour")
         .annotate(plays=Sum("plays"), likes=Sum("likes"))
     )
-    tracks = list(
-        Track.objects.filter(artist=artist)
-        .select_related("stats")
-        .order_by("title")
-    )
+    tracks = list(Track.objects.filter(artist=artist).select_related("stats").order_by("title"))
     recent_by_track = {
         row["track_id"]: row
         for row in TrackHour.objects.filter(track__artist=artist, hour__gte=day_start)

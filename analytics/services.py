@@ -5,7 +5,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -101,12 +101,12 @@ def _payload_parse(payload: dict) -> CountableEvent:
             type=payload["type"],
             track_id=int(payload["track"]),
             listener=str(payload["listener"]),
-            ts=ts.astimezone(timezone.UTC),
-            received_at=received_at.astimezone(timezone.UTC),
+            ts=ts.astimezone(UTC),
+            received_at=received_at.astimezone(UTC),
             seconds=float(seconds) if seconds is not None else None,
             source=str(payload.get("source") or ""),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise PoisonPayload(f"malformed payload: {exc}") from exc
 
 
@@ -132,16 +132,17 @@ def _insert_returning(
     params: list = []
     for row in rows:
         params.extend(
-            f.get_db_prep_save(value, connection) for f, value in zip(model_fields, row, strict=True)
+            f.get_db_prep_save(value, connection)
+            for f, value in zip(model_fields, row, strict=True)
         )
     qn = connection.ops.quote_name
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     conflict_cols = ", ".join(qn(meta.get_field(n).column) for n in conflict)
     action = f"DO UPDATE SET {update_sql}" if update_sql else "DO NOTHING"
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"VALUES {', '.join([one] * len(rows))} ON CONFLICT ({conflict_cols}) {action}"
-    )
+    # Identifiers come from model metadata and are quoted; every value is a parameter.
+    target = f"{qn(meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+    values = ", ".join([one] * len(rows))
+    sql = f"INSERT INTO {target} VALUES {values} ON CONFLICT ({conflict_cols}) {action}"  # noqa: S608
     if returning:
         sql += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
     with connection.cursor() as cursor:
@@ -200,11 +201,29 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             uuid.UUID(str(row[0]))
             for row in _insert_returning(
                 Event,
-                ["id", "type", "track", "listener", "ts", "received_at", "seconds", "source",
-                 "counted_at"],
+                [
+                    "id",
+                    "type",
+                    "track",
+                    "listener",
+                    "ts",
+                    "received_at",
+                    "seconds",
+                    "source",
+                    "counted_at",
+                ],
                 (
-                    (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at, e.seconds,
-                     e.source, timezone.now())
+                    (
+                        e.id,
+                        e.type,
+                        e.track_id,
+                        e.listener,
+                        e.ts,
+                        e.received_at,
+                        e.seconds,
+                        e.source,
+                        timezone.now(),
+                    )
                     for e in parsed.values()
                 ),
                 conflict=["id"],

@@ -28,7 +28,9 @@ class Track(models.Model):
     class Meta:
         ordering = ["artist__name", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["artist", "title"], name="track_unique_title_per_artist")
+            models.UniqueConstraint(
+                fields=["artist", "title"], name="track_unique_title_per_artist"
+            )
         ]
 
     def __str__(self) -> str:

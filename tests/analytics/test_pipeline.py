@@ -1,0 +1,56 @@
+"""End to end: HTTP -> RabbitMQ -> a real Celery worker -> PostgreSQL -> the stats API."""
+
+import random
+
+import pytest
+import requests
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import make_artist, make_event, make_track, make_user, wait_for
+
+pytestmark = [pytest.mark.integration]
+
+
+def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_process):
+    artist_user = make_user()
+    artist = make_artist(members=[artist_user])
+    hot, cold = make_track(artist), make_track(artist)
+    token = Token.objects.create(user=artist_user).key
+
+    plays = [make_event(hot, "play", f"fan-{i % 7}") for i in range(60)]
+    plays += [make_event(cold, "play", "fan-1") for _ in range(5)]
+    # fan-1 likes then unlikes; fan-2 and fan-3 like; fan-4 unlikes (never liked).
+    likes = [
+        make_event(hot, "like", "fan-1", ts="2026-01-01T10:00:00+00:00"),
+        make_event(hot, "unlike", "fan-1", ts="2026-01-01T10:00:05+00:00"),
+        make_event(hot, "like", "fan-2"),
+        make_event(hot, "like", "fan-3"),
+        make_event(hot, "unlike", "fan-4"),
+    ]
+    events = plays + likes
+    twice = events + events
+    random.Random(7).shuffle(twice)
+
+    url = f"{live_server.url}/api/v1/events/"
+    for start in range(0, len(twice), 25):
+        response = requests.post(url, json=twice[start : start + 25], timeout=10)
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == []
+
+    stats_url = f"{live_server.url}/api/v1/artists/{artist.slug}/stats/"
+    headers = {"Authorization": f"Token {token}"}
+
+    def counted():
+        body = requests.get(stats_url, headers=headers, timeout=10).json()
+        return body if (body["plays"], body["likes"]) == (65, 2) else None
+
+    body = wait_for(counted, timeout=60, message="the worker did not count every event")
+    assert body["listeners"] == 7
+    figures = {t["id"]: (t["plays"], t["likes"], t["listeners"]) for t in body["tracks"]}
+    assert figures == {hot.id: (60, 2, 7), cold.id: (5, 0, 1)}
+    # Duplicates arrived after the first copies; they still change nothing.
+    track_body = requests.get(
+        f"{live_server.url}/api/v1/tracks/{hot.id}/stats/", headers=headers, timeout=10
+    ).json()
+    assert (track_body["plays"], track_body["likes"], track_body["listeners"]) == (60, 2, 7)
+    assert sum(h["plays"] for h in track_body["series"]) == 60

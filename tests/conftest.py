@@ -1,0 +1,186 @@
+"""Shared fixtures: factories, a real Celery worker and HTTP clients for the live server."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from mvsic.models import Artist, Track
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- factories -------------------------------------------------------------------------------
+def make_user(username: str = "", password: str = "pw-secret-1", **extra):
+    username = username or f"user-{uuid.uuid4().hex[:8]}"
+    return get_user_model().objects.create_user(username=username, password=password, **extra)
+
+
+def make_artist(name: str = "", members=()) -> Artist:
+    name = name or f"Artist {uuid.uuid4().hex[:6]}"
+    artist = Artist.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    artist.members.add(*members)
+    return artist
+
+
+def make_track(artist: Artist | None = None, title: str = "", duration: float = 40.0) -> Track:
+    artist = artist or make_artist()
+    return Track.objects.create(
+        artist=artist,
+        title=title or f"Track {uuid.uuid4().hex[:6]}",
+        duration=duration,
+        audio="tracks/none.wav",
+    )
+
+
+def make_event(track, type: str = "play", listener: str = "fan-1", **extra) -> dict:
+    """An event as a client sends it to the API."""
+    event = {"id": str(uuid.uuid4()), "type": type, "track": getattr(track, "id", track)}
+    if listener is not None:
+        event["listener"] = listener
+    event.update(extra)
+    return event
+
+
+def make_payload(track, type: str = "play", listener: str = "fan-1", **extra) -> dict:
+    """An event as the API queues it for a worker."""
+    now = timezone.now().isoformat()
+    payload = {
+        "id": str(uuid.uuid4()),
+        "type": type,
+        "track": getattr(track, "id", track),
+        "listener": listener,
+        "ts": now,
+        "received_at": now,
+        "seconds": None,
+        "source": "",
+    }
+    payload.update(extra)
+    return payload
+
+
+# --- real processes --------------------------------------------------------------------------
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+def process_env(**extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="mvsic.test_settings",
+        DATABASE_URL=database_url(),
+        MVSIC_EVENTS_QUEUE=settings.MVSIC_EVENTS_QUEUE,
+        MVSIC_DEFAULT_QUEUE=settings.MVSIC_DEFAULT_QUEUE,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class WorkerProcess:
+    """A real `celery worker` on the real broker and the test database."""
+
+    def __init__(self, log_path: Path, concurrency: int = 2, **env):
+        self.log_path = log_path
+        self.concurrency = concurrency
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "mvsic", "worker",
+                "--loglevel", "INFO", "--concurrency", str(self.concurrency),
+                "--queues", f"{settings.MVSIC_EVENTS_QUEUE},{settings.MVSIC_DEFAULT_QUEUE}",
+                "--without-mingle", "--without-gossip",
+                "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=ROOT, env=process_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if b" ready." in self.log_path.read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def queues_purge() -> None:
+    from mvsic.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in app.conf.task_queues:
+            bound = queue(conn.default_channel)
+            bound.declare()
+            bound.purge()
+
+
+def queues_delete() -> None:
+    from mvsic.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in app.conf.task_queues:
+            queue(conn.default_channel).delete()
+            queue.exchange(conn.default_channel).delete()
+
+
+@pytest.fixture(scope="session")
+def broker_queues():
+    queues_purge()
+    yield
+    # The broker may be down after a fault test; nothing to clean then.
+    with contextlib.suppress(Exception):
+        queues_delete()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, broker_queues, tmp_path):
+    """A real worker for one test; the test's data is committed so the worker sees it."""
+    worker = WorkerProcess(tmp_path / "worker.log").start()
+    yield worker
+    worker.stop()
+    queues_purge()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s (last: {last!r})")
