@@ -73,7 +73,8 @@ def event_validate(
     if seconds is not None:
         if kind is not None and kind != EventType.PLAY:
             errors["seconds"] = ["Only plays have seconds."]
-        elif not _is_number(seconds) or not math.isfinite(seconds):
+        # Only floats can be NaN/inf; isfinite() raises OverflowError on ints like 10**400.
+        elif not _is_number(seconds) or (isinstance(seconds, float) and not math.isfinite(seconds)):
             errors["seconds"] = ["Must be a number."]
         elif not 0 <= seconds <= MAX_SECONDS:
             errors["seconds"] = [f"Must be between 0 and {MAX_SECONDS}."]
@@ -102,7 +103,12 @@ def event_validate(
 
 
 def _ts_parse(value) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
+    # Python 3.11's fromisoformat accepts a trailing NUL; ISO 8601 text is printable ASCII.
+    if (
+        not isinstance(value, str)
+        or len(value) > 40
+        or not (value.isascii() and value.isprintable())
+    ):
         return None
     try:
         ts = datetime.fromisoformat(value)

@@ -1,0 +1,251 @@
+"""analytics.validation.event_validate: any input gives a payload or errors, never a crash."""
+
+import json
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.models import EventType
+from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, event_validate
+from mvsic.listeners import listener_id_valid
+
+NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+SKEW = timedelta(minutes=5)
+EVENT_ID = "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11"
+
+
+def validate(raw, cookie=None):
+    return event_validate(raw, listener_cookie=cookie, now=NOW, max_skew=SKEW)
+
+
+def event(**fields) -> dict:
+    raw = {"id": EVENT_ID, "type": "play", "track": 7, "listener": "fan_1"}
+    raw.update(fields)
+    return {k: v for k, v in raw.items() if v is not ...}
+
+
+def errors_of(raw, cookie=None) -> dict:
+    payload, errors = validate(raw, cookie)
+    assert payload is None
+    assert errors
+    return errors
+
+
+def test_valid_play_becomes_a_plain_payload():
+    payload, errors = validate(event(seconds=31, source="track-page", ts="2026-03-01T12:00:00Z"))
+    assert errors == {}
+    assert payload == {
+        "id": EVENT_ID,
+        "type": "play",
+        "track": 7,
+        "listener": "fan_1",
+        "ts": "2026-03-01T12:00:00+00:00",
+        "received_at": NOW.isoformat(),
+        "seconds": 31.0,
+        "source": "track-page",
+    }
+
+
+@pytest.mark.parametrize("kind", ["play", "like", "unlike"])
+def test_every_type_is_accepted(kind):
+    payload, errors = validate(event(type=kind))
+    assert errors == {}
+    assert payload["type"] == kind
+
+
+def test_id_is_normalised_to_the_canonical_uuid_form():
+    payload, _ = validate(event(id=EVENT_ID.upper().replace("-", "")))
+    assert payload["id"] == EVENT_ID
+
+
+def test_optional_fields_get_defaults():
+    payload, errors = validate(event(listener=...), cookie="cookie-fan")
+    assert errors == {}
+    assert payload["listener"] == "cookie-fan"
+    assert payload["ts"] == NOW.isoformat()
+    assert payload["seconds"] is None
+    assert payload["source"] == ""
+
+
+def test_explicit_listener_wins_over_the_cookie():
+    payload, _ = validate(event(listener="explicit"), cookie="cookie-fan")
+    assert payload["listener"] == "explicit"
+
+
+def test_listener_is_required_without_a_cookie():
+    assert "listener" in errors_of(event(listener=...))
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("2026-03-01T10:00:00", "2026-03-01T10:00:00+00:00"),  # naive means UTC
+        ("2026-03-01T13:00:00+02:00", "2026-03-01T11:00:00+00:00"),
+        ("2026-03-01T12:34:00Z", "2026-03-01T12:34:00+00:00"),  # within the allowed skew
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"),
+    ],
+)
+def test_timestamps_are_stored_in_utc(ts, expected):
+    payload, errors = validate(event(ts=ts))
+    assert errors == {}
+    assert payload["ts"] == expected
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "2026-03-01T12:36:00Z",  # beyond the skew
+        "9999-12-31T23:59:59",
+        "0001-01-01T00:30:00+01:00",  # overflows when converted to UTC
+        "9999-12-31T23:30:00-01:00",
+        "yesterday",
+        "2026-13-01T00:00:00",
+        "2026-03-01T10:00:00\x00",
+        "2026-03-01T10:00:00" + "0" * 100,
+        "",
+        1772366400,
+        True,
+        ["2026-03-01T10:00:00Z"],
+    ],
+)
+def test_bad_timestamps_are_rejected(ts):
+    assert list(errors_of(event(ts=ts))) == ["ts"]
+
+
+@pytest.mark.parametrize(
+    "track", [True, False, "7", 7.0, 0, -1, 10**30, MAX_TRACK_ID + 1, [7], {"id": 7}, None]
+)
+def test_bad_track_is_rejected(track):
+    assert list(errors_of(event(track=track))) == ["track"]
+
+
+def test_largest_track_id_is_accepted():
+    payload, errors = validate(event(track=MAX_TRACK_ID))
+    assert errors == {}
+    assert payload["track"] == MAX_TRACK_ID
+
+
+@pytest.mark.parametrize(
+    "event_id", [None, 1, "not-a-uuid", EVENT_ID + "0", "x" * 1000, EVENT_ID + "\x00", [EVENT_ID]]
+)
+def test_bad_id_is_rejected(event_id):
+    assert list(errors_of(event(id=event_id))) == ["id"]
+
+
+@pytest.mark.parametrize("kind", [None, "PLAY", "skip", "", 1, ["play"], {"play": 1}])
+def test_bad_type_is_rejected(kind):
+    assert "type" in errors_of(event(type=kind))
+
+
+@pytest.mark.parametrize(
+    "listener", ["", "x" * 65, "fan 1", "fan\x00", "fän", "fan🎵", 42, None, ["fan"]]
+)
+def test_bad_listener_is_rejected(listener):
+    assert list(errors_of(event(listener=listener), cookie="cookie-fan")) == ["listener"]
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        -0.5,
+        MAX_SECONDS + 1,
+        1e308,
+        math.inf,
+        -math.inf,
+        math.nan,
+        10**30,
+        10**400,  # too large for a float: must be an error, not an OverflowError
+        True,
+        "31",
+        [31],
+    ],
+)
+def test_bad_seconds_are_rejected(seconds):
+    assert list(errors_of(event(seconds=seconds))) == ["seconds"]
+
+
+@pytest.mark.parametrize("kind", ["like", "unlike"])
+def test_only_plays_have_seconds(kind):
+    assert list(errors_of(event(type=kind, seconds=3))) == ["seconds"]
+
+
+def test_source_may_hold_emoji():
+    payload, errors = validate(event(source="radio 🎵 ünïcode"))
+    assert errors == {}
+    assert payload["source"] == "radio 🎵 ünïcode"
+
+
+@pytest.mark.parametrize("source", ["a\x00b", "line\nbreak", "x" * 65, 5, ["s"], {"s": 1}])
+def test_bad_source_is_rejected(source):
+    assert list(errors_of(event(source=source))) == ["source"]
+
+
+def test_unknown_fields_are_named():
+    errors = errors_of(event(extra=1, **{"x" * 100: 2}))
+    assert errors == {"extra": ["Unknown field."], "x" * 64: ["Unknown field."]}
+
+
+@pytest.mark.parametrize("raw", [None, 1, "play", [], [{"id": EVENT_ID}], True])
+def test_non_objects_are_rejected(raw):
+    assert list(errors_of(raw)) == ["non_field_errors"]
+
+
+def test_every_problem_is_reported_at_once():
+    errors = errors_of({"type": "nope", "track": "x", "seconds": -1, "source": 1})
+    assert set(errors) == {"id", "type", "track", "listener", "seconds", "source"}
+
+
+# --- property: arbitrary JSON never raises; a payload is always plain, valid data ---------------
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=80)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+field_values = {
+    "id": st.uuids().map(str) | json_values,
+    "type": st.sampled_from(EventType.values) | json_values,
+    "track": st.integers(min_value=-5, max_value=2**64) | json_values,
+    "listener": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | json_values,
+    "ts": st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()) | json_values,
+    "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | json_values,
+    "source": st.text(max_size=70) | json_values,
+}
+events = st.fixed_dictionaries({}, optional=field_values) | json_values
+
+
+def assert_valid_payload(payload: dict) -> None:
+    assert json.loads(json.dumps(payload, allow_nan=False)) == payload
+    assert str(uuid.UUID(payload["id"])) == payload["id"]
+    assert payload["type"] in EventType.values
+    assert type(payload["track"]) is int and 1 <= payload["track"] <= MAX_TRACK_ID
+    assert listener_id_valid(payload["listener"])
+    ts = datetime.fromisoformat(payload["ts"])
+    assert ts.utcoffset() == timedelta(0) and ts <= NOW + SKEW
+    assert datetime.fromisoformat(payload["received_at"]) == NOW
+    seconds = payload["seconds"]
+    assert seconds is None or (type(seconds) is float and 0 <= seconds <= MAX_SECONDS)
+    assert seconds is None or payload["type"] == "play"
+    assert isinstance(payload["source"], str) and len(payload["source"]) <= 64
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=events, cookie=st.none() | st.just("cookie-fan") | st.text(max_size=5))
+def test_event_validate_never_raises_and_payloads_are_valid(raw, cookie):
+    cookie = cookie if listener_id_valid(cookie) else None  # the service filters the cookie
+    payload, errors = validate(raw, cookie)
+    assert (payload is None) != (errors == {})
+    if payload is not None:
+        assert_valid_payload(payload)
+    else:
+        json.dumps(errors)  # the errors go into the response body
