@@ -3,6 +3,7 @@
 import io
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, status
@@ -24,6 +25,12 @@ class BrokerUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Events cannot be queued right now; retry shortly."
     default_code = "broker_unavailable"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Track ids cannot be checked right now; retry shortly."
+    default_code = "database_unavailable"
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -57,7 +64,7 @@ class EventsView(APIView):
             400: serializers.AcceptanceSerializer,
             413: OpenApiResponse(description="Body over 1 MiB"),
             415: OpenApiResponse(description="Content-Type is not application/json"),
-            503: OpenApiResponse(description="The broker is unavailable"),
+            503: OpenApiResponse(description="Neither the broker nor the spool can take events"),
         },
         examples=[
             OpenApiExample(
@@ -101,6 +108,8 @@ class EventsView(APIView):
             )
         except publisher.PublishFailed as exc:
             raise BrokerUnavailable() from exc
+        except DatabaseError as exc:
+            raise DatabaseUnavailable() from exc
         code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
         return Response({"accepted": result.accepted, "rejected": result.rejected}, status=code)
 

@@ -1,22 +1,361 @@
-"""Publishing accepted events to RabbitMQ, one Celery task message per event."""
+"""Publishing accepted events: confirmed by RabbitMQ, or written to a durable local spool.
 
+An event is accepted (HTTP 202) only once the broker has confirmed its message or it is
+fsync'd in the spool. One long-lived connection and confirm-mode channel per process is
+shared by all request threads: a publisher thread sends whatever is pending and waits for
+the broker's confirms for the whole group at once. When the broker is away, requests go
+straight to the spool and a relay thread publishes the spool once the broker is back.
+Duplicates (a publish that timed out but did arrive) are harmless: counting is idempotent.
+"""
+
+import contextlib
+import fcntl
+import json
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
-from analytics.tasks import record_event
+import amqp
+from django.conf import settings
+from kombu import Connection
 
 logger = logging.getLogger(__name__)
+
+TASK_NAME = "analytics.record_event"
+_ORIGIN = f"{os.getpid()}@{socket.gethostname()}"
+_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
 class PublishFailed(Exception):
     """The broker did not take (or did not confirm) the messages."""
 
 
-def events_publish(payloads: list[dict]) -> None:
-    """Publish every payload as an `analytics.record_event` task; raise PublishFailed if any
-    publish was not confirmed by the broker."""
+def task_message(payload: dict) -> amqp.Message:
+    """A Celery protocol 2 message for `analytics.record_event(payload)`; task id = event id."""
+    task_id = payload["id"]
+    headers = {
+        "lang": "py",
+        "task": TASK_NAME,
+        "id": task_id,
+        "shadow": None,
+        "eta": None,
+        "expires": None,
+        "group": None,
+        "group_index": None,
+        "retries": 0,
+        "timelimit": [None, None],
+        "root_id": task_id,
+        "parent_id": None,
+        "argsrepr": "",
+        "kwargsrepr": "{}",
+        "origin": _ORIGIN,
+        "ignore_result": True,
+    }
+    body = json.dumps([[payload], {}, _EMBED], separators=(",", ":")).encode()
+    return amqp.Message(
+        body,
+        application_headers=headers,
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=2,
+        priority=0,
+        correlation_id=task_id,
+    )
+
+
+class _Batch:
+    __slots__ = ("messages", "done", "error")
+
+    def __init__(self, messages: list[amqp.Message]):
+        self.messages = messages
+        self.done = threading.Event()
+        self.error: str | None = None
+
+
+class BrokerPublisher:
+    """Publishes groups of messages on one confirm-mode channel, from one background thread."""
+
+    def __init__(self, url: str, queue_name: str, *, timeout: float, pause: float):
+        self.url = url
+        self.queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == queue_name)
+        self.timeout = timeout
+        self.pause = pause  # after a failure, skip the broker for this long
+        self._cond = threading.Condition()
+        self._pending: list[_Batch] = []
+        self._conn: Connection | None = None
+        self._channel = None
+        self._unconfirmed: set[int] = set()
+        self._next_tag = 1
+        self._failed = False
+        self._down_until = 0.0
+        self._thread: threading.Thread | None = None
+
+    # -- callers -------------------------------------------------------------------------------
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def publish(self, messages: list[amqp.Message]) -> None:
+        """Block until the broker confirmed every message; raise PublishFailed otherwise."""
+        if not self.available():
+            raise PublishFailed("broker marked unavailable after a recent failure")
+        batch = _Batch(messages)
+        with self._cond:
+            self._ensure_thread()
+            self._pending.append(batch)
+            self._cond.notify()
+        if not batch.done.wait(self.timeout + 0.5):
+            raise PublishFailed("no confirm from the broker in time")
+        if batch.error:
+            raise PublishFailed(batch.error)
+
+    # -- publisher thread ----------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="mvsic-publisher", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                batches, self._pending = self._pending, []
+            error = None
+            try:
+                self._send([m for b in batches for m in b.messages])
+            except Exception as exc:  # any broker, socket or protocol failure
+                error = f"{type(exc).__name__}: {exc}"
+                logger.warning("publish failed, events go to the spool: %s", error)
+                self._down_until = time.monotonic() + self.pause
+                self._disconnect()
+            for batch in batches:
+                batch.error = error
+                batch.done.set()
+
+    def _connect(self) -> None:
+        conn = Connection(
+            self.url,
+            connect_timeout=self.timeout,
+            heartbeat=0,
+            transport_options={"confirm_publish": False},
+        )
+        conn.connect()
+        channel = conn.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        channel.events["basic_return"].add(self._on_return)
+        self.queue(channel).declare()  # once per connection; same arguments as the workers
+        self._conn, self._channel, self._next_tag = conn, channel, 1
+
+    def _disconnect(self) -> None:
+        conn, self._conn, self._channel = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # the connection is already broken
+                conn.close()
+
+    def _send(self, messages: list[amqp.Message]) -> None:
+        if self._conn is None:
+            self._connect()
+        self._unconfirmed, self._failed = set(), False
+        exchange, routing_key = self.queue.exchange.name, self.queue.routing_key
+        for message in messages:
+            self._channel.basic_publish(message, exchange, routing_key, mandatory=True)
+            self._unconfirmed.add(self._next_tag)
+            self._next_tag += 1
+        deadline = time.monotonic() + self.timeout
+        while self._unconfirmed and not self._failed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PublishFailed(f"{len(self._unconfirmed)} messages not confirmed in time")
+            try:
+                self._conn.drain_events(timeout=left)
+            except TimeoutError:
+                continue
+        if self._failed:
+            raise PublishFailed("the broker refused (nack) or could not route a message")
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {t for t in self._unconfirmed if t > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._failed = True
+
+    def _on_return(self, *args) -> None:
+        self._failed = True
+
+
+class Spool:
+    """Append-only JSON-lines segments on local disk; each line is a list of payloads.
+
+    A writer holds an exclusive lock on its open segment; closed segments (and those of
+    dead processes, whose locks the kernel released) can be claimed by any relay.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._file = None
+        self._path: Path | None = None
+
+    def append(self, payloads: list[dict]) -> None:
+        line = (json.dumps(payloads, separators=(",", ":")) + "\n").encode()
+        with self._lock:
+            if self._file is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._path = self.directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
+                self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across calls
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            self._file.write(line)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def rotate(self) -> None:
+        """Close the open segment so the relay can take it."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()  # releases the lock
+                self._file, self._path = None, None
+
+    def segments(self) -> list[Path]:
+        if not self.directory.exists():
+            return []
+        return sorted(self.directory.glob("*.jsonl"))
+
+    def size(self) -> int:
+        """Events waiting in the spool (all segments, open ones included)."""
+        total = 0
+        for path in self.segments():
+            for payloads in _lines(path):
+                total += len(payloads)
+        return total
+
+    def drain(self, publish, chunk: int = 500) -> int:
+        """Publish every segment nobody else holds, deleting each once confirmed."""
+        self.rotate()
+        sent = 0
+        for path in self.segments():
+            try:
+                handle = open(path, "rb")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                continue
+            with handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live writer or another relay has it
+                if not path.exists():
+                    continue  # another relay finished it between listing and locking
+                payloads = [p for line in _lines(path) for p in line]
+                for start in range(0, len(payloads), chunk):
+                    publish(payloads[start : start + chunk])
+                path.unlink()
+                sent += len(payloads)
+        return sent
+
+
+def _lines(path: Path) -> Iterator[list[dict]]:
     try:
-        for payload in payloads:
-            record_event.apply_async((payload,), retry=False)
-    except Exception as exc:  # kombu/amqp raise a zoo of connection and socket errors
-        logger.warning("publish failed: %r", exc)
-        raise PublishFailed(str(exc)) from exc
+        with open(path, "rb") as handle:
+            for raw in handle:
+                try:
+                    yield json.loads(raw)
+                except ValueError:
+                    # A torn last line from a crash mid-write: that request never got a 202.
+                    logger.warning("skipping a torn line in %s", path)
+    except FileNotFoundError:
+        return
+
+
+class _Process:
+    """The per-process publisher, spool and relay (re-created after a fork)."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.broker = BrokerPublisher(
+            settings.CELERY_BROKER_URL,
+            settings.MVSIC_EVENTS_QUEUE,
+            timeout=settings.MVSIC_PUBLISH_TIMEOUT_SECONDS,
+            pause=settings.MVSIC_BROKER_PAUSE_SECONDS,
+        )
+        self.spool = Spool(settings.MVSIC_SPOOL_DIR)
+        self._relay: threading.Thread | None = None
+        self._relay_lock = threading.Lock()
+        self.relay_wakeup = threading.Event()
+
+    def relay_start(self) -> None:
+        with self._relay_lock:
+            if self._relay is None or not self._relay.is_alive():
+                self._relay = threading.Thread(target=self._relay_run, name="mvsic-relay")
+                self._relay.daemon = True
+                self._relay.start()
+
+    def _relay_run(self) -> None:
+        interval = settings.MVSIC_RELAY_INTERVAL_SECONDS
+        while True:
+            self.relay_wakeup.wait(interval)
+            self.relay_wakeup.clear()
+            if not self.spool.segments() or not self.broker.available():
+                continue
+            try:
+                sent = self.spool.drain(self.publish_to_broker)
+                if sent:
+                    logger.info("relayed %d spooled events to the broker", sent)
+            except PublishFailed as exc:
+                logger.info("relay waiting for the broker: %s", exc)
+            except Exception:
+                logger.exception("relay failed; will retry")
+
+    def publish_to_broker(self, payloads: list[dict]) -> None:
+        self.broker.publish([task_message(p) for p in payloads])
+
+
+_state: _Process | None = None
+_state_lock = threading.Lock()
+
+
+def process_state() -> _Process:
+    global _state
+    with _state_lock:
+        if _state is None or _state.pid != os.getpid():
+            _state = _Process()
+        return _state
+
+
+def events_publish(payloads: list[dict]) -> str:
+    """Durably hand over accepted events: returns "broker" or "spool".
+
+    Raises PublishFailed only when neither the broker nor the spool could take them.
+    """
+    state = process_state()
+    state.relay_start()  # also delivers segments left by an earlier, killed process
+    try:
+        state.publish_to_broker(payloads)
+        return "broker"
+    except PublishFailed as exc:
+        reason = str(exc)
+    try:
+        state.spool.append(payloads)
+    except OSError as exc:
+        logger.error("spool write failed (%s) after broker failure (%s)", exc, reason)
+        raise PublishFailed(f"broker: {reason}; spool: {exc}") from exc
+    return "spool"
+
+
+def relay_start() -> None:
+    """Start this process's relay (web processes call it at start to pick up old segments)."""
+    process_state().relay_start()
+
+
+def spool_drain() -> int:
+    """Publish everything in the spool now (the `spool_relay` command)."""
+    state = process_state()
+    return state.spool.drain(state.publish_to_broker)

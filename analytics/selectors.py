@@ -1,7 +1,9 @@
 """Reads of the analytics data: only counters and hourly buckets, never raw events."""
 
+import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -11,8 +13,32 @@ from mvsic.models import Artist, Track
 SERIES_HOURS = 7 * 24
 
 
+class _TrackCache:
+    """Track ids seen to exist, per process, for a few seconds (no query per event)."""
+
+    def __init__(self):
+        self.expiry: dict[int, float] = {}
+
+    def forget(self, track_id: int) -> None:
+        self.expiry.pop(track_id, None)
+
+
+track_cache = _TrackCache()
+
+
 def track_ids_existing(*, ids: set[int]) -> set[int]:
-    return set(Track.objects.filter(id__in=ids).values_list("id", flat=True))
+    """The subset of `ids` that are tracks. Raises DatabaseError if it must ask and cannot."""
+    now = time.monotonic()
+    known = {i for i in ids if track_cache.expiry.get(i, 0.0) > now}
+    missing = ids - known
+    if missing:
+        found = set(Track.objects.filter(id__in=missing).values_list("id", flat=True))
+        if len(track_cache.expiry) > 100_000:
+            track_cache.expiry.clear()
+        until = now + settings.MVSIC_TRACK_CACHE_SECONDS
+        track_cache.expiry.update(dict.fromkeys(found, until))
+        known |= found
+    return known
 
 
 def artist_list_for_user(*, user) -> QuerySet[Artist]:

@@ -59,7 +59,9 @@ class Acceptance:
 def events_accept(*, raw_events: list, listener_cookie: str | None) -> Acceptance:
     """Validate fan events and queue each valid one for counting; no counter is touched here.
 
-    Raises publisher.PublishFailed when the broker does not confirm the messages.
+    Each valid event is either confirmed by the broker or written to the local spool
+    before this returns. Raises publisher.PublishFailed when neither could take them, and
+    DatabaseError when track ids must be checked and the database does not answer.
     """
     now = timezone.now()
     max_skew = timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS)

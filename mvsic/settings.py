@@ -172,6 +172,14 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Queue names; tests use their own so they never share a queue with a running site.
+# Publishing: how long a request waits for the broker's confirm before spooling to disk,
+# how long to skip the broker after a failure, and how often the relay retries the spool.
+MVSIC_PUBLISH_TIMEOUT_SECONDS = env.float("MVSIC_PUBLISH_TIMEOUT_SECONDS", default=1.0)
+MVSIC_BROKER_PAUSE_SECONDS = env.float("MVSIC_BROKER_PAUSE_SECONDS", default=1.0)
+MVSIC_RELAY_INTERVAL_SECONDS = env.float("MVSIC_RELAY_INTERVAL_SECONDS", default=1.0)
+MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
+# Known track ids are cached by each web process for this long (no query per event).
+MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=5.0)
 MVSIC_EVENTS_QUEUE = env.str("MVSIC_EVENTS_QUEUE", default="mvsic.events")
 MVSIC_DEFAULT_QUEUE = env.str("MVSIC_DEFAULT_QUEUE", default="mvsic.default")
 
