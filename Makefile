@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mvsic
+PYTEST_ARGS ?=
 
-.PHONY: help venv broker run migrate seed test test-fast lint format bench clean
+.PHONY: help venv broker services run migrate seed test test-fast lint format clean
 
-help:
+help: ## List the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 venv: $(BIN)/.installed ## Create .venv and install the pinned requirements
@@ -20,29 +21,33 @@ venv: $(BIN)/.installed ## Create .venv and install the pinned requirements
 broker: ## Make sure a RabbitMQ broker answers (starts or installs one when it can)
 	@sh scripts/ensure-rabbitmq.sh
 
-migrate: venv
+services: ## Make sure the test database server (TEST_DATABASE_URL) and the broker answer
+	@DATABASE_URL=$(TEST_DATABASE_URL) sh scripts/ensure-postgres.sh
+	@sh scripts/ensure-rabbitmq.sh
+
+migrate: venv ## Apply migrations to the site's database (SQLite in var/ unless DATABASE_URL)
 	$(BIN)/python manage.py migrate --noinput
 
-seed: migrate
+seed: migrate ## Create the demo artists, tracks and logins
 	$(BIN)/python manage.py seed_demo
 
 run: venv broker migrate ## Set up and run web, worker and beat on http://127.0.0.1:$${PORT:-8000}
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho start
+	@sh scripts/run.sh
 
-test: venv lint ## The whole suite against PostgreSQL and RabbitMQ on this machine
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest
+test: venv lint services ## Lint, then the whole suite against PostgreSQL and RabbitMQ
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: venv ## Everything but the browser, fault and slow tests
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser and not fault and not slow"
+test-fast: venv services ## Everything but the browser, fault and slow tests
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser and not fault and not slow" $(PYTEST_ARGS)
 
 lint: venv ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: venv
+format: venv ## Reformat the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+clean: ## Remove the virtualenv, the local database and caches
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
