@@ -1,0 +1,138 @@
+"""analytics.selectors: totals, 24-hour figures and the 7-day hourly series."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from analytics import selectors
+from analytics.services import events_count
+from tests.conftest import make_artist, make_payload, make_track, make_user
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 8, 12, 30, tzinfo=UTC)
+HOUR = NOW.replace(minute=0)
+
+
+def ago(hours: float) -> str:
+    return (NOW - timedelta(hours=hours)).isoformat()
+
+
+def counted(*payloads) -> None:
+    events_count(payloads=list(payloads))
+
+
+def test_a_track_without_events_has_zeros_and_a_full_series():
+    track = make_track()
+    stats = selectors.track_stats_get(track=track, now=NOW)
+    assert stats["track"] == {"id": track.id, "title": track.title, "artist": track.artist.slug}
+    figures = ("plays", "likes", "listeners", "plays_24h", "likes_24h", "listeners_24h")
+    assert {k: stats[k] for k in figures} == dict.fromkeys(figures, 0)
+    assert stats["updated_at"] is None
+    series = stats["series"]
+    assert len(series) == 168
+    hours = [datetime.fromisoformat(point["hour"]) for point in series]
+    assert hours[-1] == HOUR
+    assert hours[0] == HOUR - timedelta(hours=167)
+    assert all(b - a == timedelta(hours=1) for a, b in zip(hours, hours[1:], strict=False))
+    assert all(point["plays"] == point["likes"] == 0 for point in series)
+
+
+def test_track_figures_window_the_last_24_hours():
+    track = make_track()
+    counted(
+        make_payload(track, "play", "fan-1", ts=ago(0.2)),
+        make_payload(track, "play", "fan-2", ts=ago(1)),
+        make_payload(track, "play", "fan-1", ts=ago(22.9)),  # hour 13:00 yesterday: inside
+        make_payload(track, "play", "fan-3", ts=ago(25)),  # outside 24 h, inside 7 days
+        make_payload(track, "play", "fan-4", ts=ago(24 * 3)),
+        make_payload(track, "play", "fan-5", ts=ago(24 * 8)),  # outside the chart too
+        make_payload(track, "like", "fan-1", ts=ago(2)),
+        make_payload(track, "like", "fan-3", ts=ago(30)),
+    )
+    stats = selectors.track_stats_get(track=track, now=NOW)
+    assert (stats["plays"], stats["likes"], stats["listeners"]) == (6, 2, 5)
+    assert (stats["plays_24h"], stats["likes_24h"], stats["listeners_24h"]) == (3, 1, 2)
+    assert stats["updated_at"] is not None
+    by_hour = {datetime.fromisoformat(p["hour"]): (p["plays"], p["likes"]) for p in stats["series"]}
+    assert by_hour[HOUR] == (1, 0)
+    assert by_hour[HOUR - timedelta(hours=1)] == (1, 0)
+    assert by_hour[HOUR - timedelta(hours=2)] == (0, 1)
+    assert by_hour[HOUR - timedelta(hours=72)] == (1, 0)
+    assert sum(p["plays"] for p in stats["series"]) == 5  # the 8-day-old play is off the chart
+
+
+def test_artist_figures_add_tracks_and_union_listeners():
+    artist = make_artist()
+    b_side = make_track(artist, title="B side")
+    a_side = make_track(artist, title="A side")
+    other = make_track(title="Someone else's")
+    counted(
+        make_payload(a_side, "play", "fan-1", ts=ago(1)),
+        make_payload(a_side, "play", "fan-2", ts=ago(1)),
+        make_payload(b_side, "play", "fan-1", ts=ago(1)),  # fan-1 plays both tracks
+        make_payload(b_side, "play", "fan-3", ts=ago(48)),
+        make_payload(a_side, "like", "fan-1", ts=ago(3)),
+        make_payload(b_side, "like", "fan-1", ts=ago(3)),
+        make_payload(other, "play", "fan-9", ts=ago(1)),
+    )
+    stats = selectors.artist_stats_get(artist=artist, now=NOW)
+    assert stats["artist"] == {"slug": artist.slug, "name": artist.name}
+    assert (stats["plays"], stats["likes"], stats["listeners"]) == (4, 2, 3)
+    assert (stats["plays_24h"], stats["likes_24h"], stats["listeners_24h"]) == (3, 2, 2)
+    by_hour = {datetime.fromisoformat(p["hour"]): (p["plays"], p["likes"]) for p in stats["series"]}
+    assert len(stats["series"]) == 168
+    assert by_hour[HOUR - timedelta(hours=1)] == (3, 0)
+    assert by_hour[HOUR - timedelta(hours=3)] == (0, 2)
+    assert by_hour[HOUR - timedelta(hours=48)] == (1, 0)
+
+    rows = {t["title"]: t for t in stats["tracks"]}
+    assert [t["title"] for t in stats["tracks"]] == ["A side", "B side"]
+    assert rows["A side"]["id"] == a_side.id
+    picked = ("plays", "likes", "listeners", "plays_24h", "likes_24h", "listeners_24h")
+    assert tuple(rows["A side"][k] for k in picked) == (2, 1, 2, 2, 1, 2)
+    assert tuple(rows["B side"][k] for k in picked) == (2, 1, 2, 1, 1, 1)
+
+
+def test_an_artist_without_events_lists_its_tracks_with_zeros():
+    artist = make_artist()
+    track = make_track(artist, duration=123.0)
+    stats = selectors.artist_stats_get(artist=artist, now=NOW)
+    assert (stats["plays"], stats["likes"], stats["listeners"], stats["updated_at"]) == (
+        0,
+        0,
+        0,
+        None,
+    )
+    assert stats["tracks"] == [
+        {
+            "id": track.id,
+            "title": track.title,
+            "duration": 123.0,
+            "plays": 0,
+            "likes": 0,
+            "listeners": 0,
+            "updated_at": None,
+            "plays_24h": 0,
+            "likes_24h": 0,
+            "listeners_24h": 0,
+        }
+    ]
+
+
+def test_members_and_staff_see_an_artist_others_do_not():
+    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    artist, other = make_artist(members=[member]), make_artist(members=[stranger])
+    assert selectors.artist_visible(user=member, artist=artist)
+    assert selectors.artist_visible(user=staff, artist=artist)
+    assert not selectors.artist_visible(user=stranger, artist=artist)
+    assert not selectors.artist_visible(user=AnonymousUser(), artist=artist)
+    assert list(selectors.artist_list_for_user(user=member)) == [artist]
+    assert set(selectors.artist_list_for_user(user=staff)) == {artist, other}
+
+
+def test_track_ids_existing_keeps_only_known_ids():
+    track = make_track()
+    assert selectors.track_ids_existing(ids={track.id, track.id + 1000, 2**63 - 1}) == {track.id}
+    assert selectors.track_ids_existing(ids=set()) == set()
