@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 UNEXPECTED_ATTEMPTS = 3
 
 
-def _count_until_applied(payloads: list[dict]) -> int:
+def count_until_applied(payloads: list[dict]) -> int:
     """Count events, waiting out database outages; the message stays unacked meanwhile.
 
     Retrying in-process (not with a countdown message) keeps the event in the broker as
@@ -41,4 +41,4 @@ def _count_until_applied(payloads: list[dict]) -> int:
 @shared_task(name="analytics.record_event", ignore_result=True, acks_late=True)
 def record_event(payload: dict) -> None:
     """Count one fan event (play, like, unlike); redelivery is harmless."""
-    _count_until_applied([payload])
+    count_until_applied([payload])

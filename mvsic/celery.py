@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
+from click import Option
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvsic.settings")
 
 app = Celery("mvsic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# `celery worker --event-batches` also counts the events queue in batches.
+app.user_options["worker"].add(
+    Option(["--event-batches"], is_flag=True, default=False, help="Count events in batches.")
+)
+app.steps["consumer"].add("analytics.consumer:EventBatchConsumer")

@@ -180,6 +180,10 @@ MVSIC_RELAY_INTERVAL_SECONDS = env.float("MVSIC_RELAY_INTERVAL_SECONDS", default
 MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
 # Known track ids are cached by each web process for this long (no query per event).
 MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=5.0)
+# Batch consumer (`celery worker --event-batches`): events per transaction, and the
+# longest an event waits in a worker's buffer before it is counted.
+MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
+MVSIC_EVENT_FLUSH_SECONDS = env.float("MVSIC_EVENT_FLUSH_SECONDS", default=0.1)
 MVSIC_EVENTS_QUEUE = env.str("MVSIC_EVENTS_QUEUE", default="mvsic.events")
 MVSIC_DEFAULT_QUEUE = env.str("MVSIC_DEFAULT_QUEUE", default="mvsic.default")
 

@@ -91,22 +91,30 @@ def process_env(**extra) -> dict:
 class WorkerProcess:
     """A real `celery worker` on the real broker and the test database."""
 
-    def __init__(self, log_path: Path, concurrency: int = 2, **env):
+    def __init__(self, log_path: Path, concurrency: int = 2, batches: bool = True, **env):
         self.log_path = log_path
         self.concurrency = concurrency
+        self.batches = batches
         self.env = env
         self.proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        # With batches the events queue is consumed by the batch step, not by the pool.
+        queues = [settings.MVSIC_DEFAULT_QUEUE]
+        if not self.batches:
+            queues.append(settings.MVSIC_EVENTS_QUEUE)
+        return [
+            sys.executable, "-m", "celery", "-A", "mvsic", "worker",
+            "--loglevel", "INFO", "--concurrency", str(self.concurrency),
+            "--queues", ",".join(queues), "--without-mingle", "--without-gossip",
+            "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
+            *(["--event-batches"] if self.batches else []),
+        ]  # fmt: skip
 
     def start(self) -> "WorkerProcess":
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "mvsic", "worker",
-                "--loglevel", "INFO", "--concurrency", str(self.concurrency),
-                "--queues", f"{settings.MVSIC_EVENTS_QUEUE},{settings.MVSIC_DEFAULT_QUEUE}",
-                "--without-mingle", "--without-gossip",
-                "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
-            ],
+            self.command(),
             cwd=ROOT, env=process_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
@@ -165,10 +173,13 @@ def broker_queues():
         queues_delete()
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, broker_queues, tmp_path):
-    """A real worker for one test; the test's data is committed so the worker sees it."""
-    worker = WorkerProcess(tmp_path / "worker.log").start()
+@pytest.fixture(params=[True], ids=["batches"])
+def celery_worker_process(request, transactional_db, broker_queues, tmp_path):
+    """A real worker for one test; the test's data is committed so the worker sees it.
+
+    Counts events in batches unless parametrized indirectly with False (one task each).
+    """
+    worker = WorkerProcess(tmp_path / "worker.log", batches=request.param).start()
     yield worker
     worker.stop()
     queues_purge()
