@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
 
-from analytics.models import ArtistStats, Event, LikeState, PoisonEvent, TrackHour, TrackStats
+from analytics import selectors
+from analytics.models import (
+    ArtistStats,
+    Event,
+    LikeState,
+    PipelineHealth,
+    PoisonEvent,
+    ReconcileRun,
+    TrackHour,
+    TrackStats,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -59,3 +70,32 @@ class PoisonEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "reason", "created_at"]
     search_fields = ["event_id", "reason"]
     date_hierarchy = "created_at"
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "events", "drift", "fixed", "finished_at"]
+    list_filter = ["fixed"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(PipelineHealth)
+class PipelineHealthAdmin(admin.ModelAdmin):
+    """Queue depth, spool, lag, poison events and the last reconciliation on one page."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "health": selectors.pipeline_health_get(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/analytics/pipeline_health.html", context)

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import amqp
@@ -238,6 +239,13 @@ class Spool:
                 total += len(payloads)
         return total
 
+    def oldest_received_at(self) -> datetime | None:
+        for path in self.segments():
+            for payloads in _lines(path):
+                for payload in payloads:
+                    return datetime.fromisoformat(payload["received_at"])
+        return None
+
     def drain(self, publish, chunk: int = 500) -> int:
         """Publish every segment nobody else holds, deleting each once confirmed."""
         self.rotate()
@@ -348,6 +356,29 @@ def events_publish(payloads: list[dict]) -> str:
         logger.error("spool write failed (%s) after broker failure (%s)", exc, reason)
         raise PublishFailed(f"broker: {reason}; spool: {exc}") from exc
     return "spool"
+
+
+def queue_status() -> dict:
+    """Depth and consumers of the events queue, and when its first waiting event arrived.
+
+    The head is read with a get that is never acknowledged: closing the channel returns it.
+    """
+    queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == settings.MVSIC_EVENTS_QUEUE)
+    status = {"queue": queue.name, "queue_depth": None, "queue_consumers": None}
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+            channel = conn.channel()
+            _, depth, consumers = queue(channel).queue_declare(passive=True)
+            status.update(queue_depth=depth, queue_consumers=consumers)
+            if depth:
+                message = channel.basic_get(queue.name, no_ack=False)
+                if message is not None:
+                    payload = json.loads(message.body)[0][0]
+                    status["head_received_at"] = datetime.fromisoformat(payload["received_at"])
+            channel.close()
+    except Exception as exc:  # report, never raise: this feeds a status page
+        status["broker_error"] = f"{type(exc).__name__}: {exc}"
+    return status
 
 
 def relay_start() -> None:

@@ -7,7 +7,15 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from analytics.models import ArtistStats, ListenerHour, TrackHour, TrackStats
+from analytics import publisher
+from analytics.models import (
+    ArtistStats,
+    ListenerHour,
+    PoisonEvent,
+    ReconcileRun,
+    TrackHour,
+    TrackStats,
+)
 from mvsic.models import Artist, Track
 
 SERIES_HOURS = 7 * 24
@@ -167,3 +175,21 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
         "series": _series(series_rows, now=now),
         "tracks": track_rows,
     }
+
+
+def pipeline_health_get() -> dict:
+    """Queue depth, spool size, the age of the oldest event not yet counted, poison events
+    and the last reconciliation: what an operator checks first."""
+    health: dict = {"checked_at": timezone.now()}
+    health.update(publisher.queue_status())
+    spool = publisher.process_state().spool
+    health["spool_events"] = spool.size()
+    health["spool_segments"] = len(spool.segments())
+    oldest = [t for t in (health.pop("head_received_at", None), spool.oldest_received_at()) if t]
+    health["oldest_unprocessed_age_seconds"] = (
+        (health["checked_at"] - min(oldest)).total_seconds() if oldest else 0.0
+    )
+    health["poison_count"] = PoisonEvent.objects.count()
+    health["poison_recent"] = list(PoisonEvent.objects.order_by("-created_at")[:10])
+    health["last_reconcile"] = ReconcileRun.objects.order_by("-started_at").first()
+    return health

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from analytics import publisher, selectors, validation
+from analytics import publisher, reconciliation, selectors, validation
 from analytics.models import (
     ArtistListener,
     ArtistStats,
@@ -21,6 +22,7 @@ from analytics.models import (
     LikeState,
     ListenerHour,
     PoisonEvent,
+    ReconcileRun,
     TrackHour,
     TrackListener,
     TrackStats,
@@ -379,3 +381,132 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
         if artist_id in liked_artists:
             changes["likes"] = artist_likes.get(artist_id) or 0
         ArtistStats.objects.filter(artist_id=artist_id).update(**changes)
+
+
+def counts_reconcile(*, fix: bool = False) -> ReconcileRun:
+    """Compare every counter with what the stored events imply; with `fix`, rebuild them.
+
+    The check reads one consistent snapshot; the fix holds the counter tables locked
+    (workers wait) while it rebuilds counters and the sets behind them from the events.
+    """
+    started = timezone.now()
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if fix and postgres:
+            tables = [m._meta.db_table for m in (TrackStats, ArtistStats, Event)]
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+        elif postgres:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        expected = reconciliation.counts_expected_get()
+        differences = _differences(expected)
+        if fix and differences:
+            _counts_rebuild(expected)
+    return ReconcileRun.objects.create(
+        started_at=started,
+        finished_at=timezone.now(),
+        events=expected.events,
+        drift=len(differences),
+        fixed=bool(fix and differences),
+        details=differences[:100],
+    )
+
+
+def _differences(expected: reconciliation.Expected) -> list[dict]:
+    found = []
+
+    def compare(table, key, stored: dict, wanted: dict, figures) -> None:
+        for name in figures:
+            if stored.get(name, 0) != wanted.get(name, 0):
+                found.append(
+                    {
+                        "table": table,
+                        "key": key,
+                        "field": name,
+                        "stored": stored.get(name, 0),
+                        "expected": wanted.get(name, 0),
+                    }
+                )
+
+    figures = reconciliation.FIGURES
+    stored_tracks = {r["track_id"]: r for r in TrackStats.objects.values("track_id", *figures)}
+    for track_id in sorted(stored_tracks.keys() | expected.tracks.keys()):
+        compare(
+            "track", track_id, stored_tracks.get(track_id, {}), expected.tracks.get(track_id, {}),
+            figures,
+        )  # fmt: skip
+    stored_artists = {r["artist_id"]: r for r in ArtistStats.objects.values("artist_id", *figures)}
+    for artist_id in sorted(stored_artists.keys() | expected.artists.keys()):
+        compare(
+            "artist", artist_id, stored_artists.get(artist_id, {}),
+            expected.artists.get(artist_id, {}), figures,
+        )  # fmt: skip
+    hour_figures = ("plays", "likes", "unlikes")
+    stored_hours = {
+        (r["track_id"], r["hour"]): r
+        for r in TrackHour.objects.values("track_id", "hour", *hour_figures)
+    }
+    for key in sorted(stored_hours.keys() | expected.hours.keys()):
+        compare(
+            "hour", f"{key[0]}@{key[1].isoformat()}", stored_hours.get(key, {}),
+            expected.hours.get(key, {}), hour_figures,
+        )  # fmt: skip
+    return found
+
+
+def _counts_rebuild(expected: reconciliation.Expected) -> None:
+    now = timezone.now()
+    figures = reconciliation.FIGURES
+    overwrite = ", ".join(f"{f} = excluded.{f}" for f in (*figures, "updated_at"))
+    zero = dict.fromkeys(figures, 0)
+    track_ids = set(TrackStats.objects.values_list("track_id", flat=True)) | expected.tracks.keys()
+    _insert_returning(
+        TrackStats,
+        ["track", *figures, "updated_at"],
+        [(t, *expected.tracks.get(t, zero).values(), now) for t in sorted(track_ids)],
+        conflict=["track"],
+        update_sql=overwrite,
+    )
+    artist_ids = (
+        set(ArtistStats.objects.values_list("artist_id", flat=True)) | expected.artists.keys()
+    )
+    _insert_returning(
+        ArtistStats,
+        ["artist", *figures, "updated_at"],
+        [(a, *expected.artists.get(a, zero).values(), now) for a in sorted(artist_ids)],
+        conflict=["artist"],
+        update_sql=overwrite,
+    )
+    TrackHour.objects.all().delete()
+    TrackHour.objects.bulk_create(
+        (TrackHour(track_id=t, hour=h, **c) for (t, h), c in sorted(expected.hours.items())),
+        batch_size=5000,
+    )
+    plays = Event.objects.filter(type=EventType.PLAY)
+    TrackListener.objects.all().delete()
+    TrackListener.objects.bulk_create(
+        (TrackListener(track_id=t, listener=lis) for t, lis in
+         plays.values_list("track_id", "listener").distinct().iterator()),
+        batch_size=5000,
+    )  # fmt: skip
+    ArtistListener.objects.all().delete()
+    ArtistListener.objects.bulk_create(
+        (ArtistListener(artist_id=a, listener=lis) for a, lis in
+         plays.values_list("track__artist_id", "listener").distinct().iterator()),
+        batch_size=5000,
+    )  # fmt: skip
+    ListenerHour.objects.all().delete()
+    ListenerHour.objects.bulk_create(
+        (ListenerHour(track_id=t, hour=h, listener=lis) for t, h, lis in
+         plays.annotate(hour=TruncHour("ts")).values_list("track_id", "hour", "listener")
+         .distinct().iterator()),
+        batch_size=5000,
+    )  # fmt: skip
+    LikeState.objects.all().delete()
+    LikeState.objects.bulk_create(
+        (
+            LikeState(track_id=e.track_id, listener=e.listener, liked=e.type == EventType.LIKE,
+                      ts=e.ts, received_at=e.received_at, event_id=e.id)
+            for e in Event.objects.raw(reconciliation.latest_likes_sql()).iterator()
+        ),
+        batch_size=5000,
+    )  # fmt: skip

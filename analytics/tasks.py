@@ -42,3 +42,12 @@ def count_until_applied(payloads: list[dict]) -> int:
 def record_event(payload: dict) -> None:
     """Count one fan event (play, like, unlike); redelivery is harmless."""
     count_until_applied([payload])
+
+
+@shared_task(name="analytics.reconcile_check", ignore_result=False, acks_late=True)
+def reconcile_check() -> dict:
+    """Periodic check that every counter equals what the stored events imply."""
+    run = services.counts_reconcile(fix=False)
+    if run.drift:
+        logger.error("reconcile: %d counters drifted from the events", run.drift)
+    return {"events": run.events, "drift": run.drift, "run": run.pk}

@@ -171,6 +171,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+MVSIC_RECONCILE_EVERY_SECONDS = env.int("MVSIC_RECONCILE_EVERY_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-counts": {
+        "task": "analytics.reconcile_check",
+        "schedule": MVSIC_RECONCILE_EVERY_SECONDS,
+        # A missed run is dropped, never replayed in a backlog.
+        "options": {"expires": MVSIC_RECONCILE_EVERY_SECONDS * 0.9},
+    },
+}
 # Queue names; tests use their own so they never share a queue with a running site.
 # Publishing: how long a request waits for the broker's confirm before spooling to disk,
 # how long to skip the broker after a failure, and how often the relay retries the spool.

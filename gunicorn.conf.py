@@ -1,0 +1,17 @@
+"""gunicorn settings for the web process (the Procfile's `web`); flags on the command line win."""
+
+import os
+
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+control_socket_disable = True
+
+
+def post_worker_init(worker):
+    # Publish events a previous, killed web process left in the spool, without waiting
+    # for the first request.
+    from analytics.publisher import relay_start
+
+    relay_start()
