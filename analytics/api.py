@@ -47,7 +47,11 @@ class BoundedJSONParser(parsers.JSONParser):
             raise PayloadTooLarge()
         if not body:
             raise exceptions.ParseError("Request body is empty.")
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError as exc:
+            # json's C scanner recurses per nesting level: "[" * 100000 is bad input, not a 500.
+            raise exceptions.ParseError("JSON is nested too deeply.") from exc
 
 
 class EventsView(APIView):

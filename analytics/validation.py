@@ -28,7 +28,8 @@ def event_validate(
         return None, {"non_field_errors": ["Each event must be a JSON object."]}
     errors: dict[str, list[str]] = {}
     for name in sorted(set(raw) - FIELDS):
-        errors[str(name)[:64]] = ["Unknown field."]
+        # Names are echoed in the response: a lone surrogate ("\ud800") cannot be UTF-8 encoded.
+        errors[str(name)[:64].encode("utf-8", "backslashreplace").decode()] = ["Unknown field."]
 
     event_id = raw.get("id")
     if event_id is None:

@@ -189,6 +189,12 @@ def test_unknown_fields_are_named():
     assert errors == {"extra": ["Unknown field."], "x" * 64: ["Unknown field."]}
 
 
+def test_unknown_field_names_are_echoed_as_encodable_text():
+    errors = errors_of(event(**{"\ud800x": 1, "nul\x00": 2}))
+    assert errors == {"\\ud800x": ["Unknown field."], "nul\x00": ["Unknown field."]}
+    json.dumps(errors, ensure_ascii=False).encode("utf-8")
+
+
 @pytest.mark.parametrize("raw", [None, 1, "play", [], [{"id": EVENT_ID}], True])
 def test_non_objects_are_rejected(raw):
     assert list(errors_of(raw)) == ["non_field_errors"]
@@ -209,7 +215,10 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(codec=None), max_size=10), inner)
+    ),
     max_leaves=12,
 )
 field_values = {
@@ -248,4 +257,4 @@ def test_event_validate_never_raises_and_payloads_are_valid(raw, cookie):
     if payload is not None:
         assert_valid_payload(payload)
     else:
-        json.dumps(errors)  # the errors go into the response body
+        json.dumps(errors, ensure_ascii=False).encode("utf-8")  # the response body

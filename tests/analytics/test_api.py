@@ -1,0 +1,468 @@
+"""The JSON API: event capture (published for real to the test queue), tokens and stats."""
+
+import json
+import uuid
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from analytics.models import Event, PoisonEvent, TrackStats
+from analytics.selectors import SERIES_HOURS
+from analytics.services import events_count
+from mvsic.celery import app as celery_app
+from tests.conftest import make_artist, make_event, make_payload, make_track, make_user
+
+pytestmark = pytest.mark.django_db
+
+EVENTS_URL = "/api/v1/events/"
+
+
+def queued_payloads() -> list[dict]:
+    """Take every message off the test events queue; return the payloads they carry."""
+    queue = next(q for q in celery_app.conf.task_queues if q.name == settings.MVSIC_EVENTS_QUEUE)
+    payloads = []
+    with (
+        celery_app.connection_for_read() as conn,
+        conn.SimpleQueue(queue, no_ack=True) as simple,
+    ):
+        while True:
+            try:
+                message = simple.get_nowait()
+            except simple.Empty:
+                return payloads
+            assert message.headers["task"] == "analytics.record_event"
+            args, kwargs, _ = message.decode()
+            assert kwargs == {}
+            payloads.extend(args)
+
+
+@pytest.fixture
+def queue(broker_queues):
+    """The events queue, emptied before the test; call it to take what was published."""
+    queued_payloads()
+    return queued_payloads
+
+
+@pytest.fixture
+def client():
+    # A 500 must show up as a status code here, not as a re-raised exception.
+    return Client(raise_request_exception=False)
+
+
+def post(client, body, content_type="application/json", **extra):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    if not data:  # the test client drops the content type of an empty body; clients don't
+        extra["CONTENT_TYPE"] = content_type
+    # generic() sends the bytes as they are, whatever charset the content type names.
+    return client.generic("POST", EVENTS_URL, data, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def track():
+    return make_track()
+
+
+# --- capture: the happy paths -------------------------------------------------------------------
+def test_one_event_is_accepted_and_queued_as_plain_data(client, queue, track):
+    sent = make_event(track, "play", "fan-1", seconds=31.5, source="track-page")
+    response = post(client, sent)
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 1, "rejected": []}
+    [payload] = queue()
+    assert {k: payload[k] for k in sent} == sent
+    assert set(payload) == {"id", "type", "track", "listener", "ts", "received_at"} | {
+        "seconds",
+        "source",
+    }
+
+
+def test_a_batch_reports_rejections_by_index_and_queues_only_valid_events(client, queue, track):
+    good = [make_event(track, "play", "fan-1"), make_event(track, "like", "fan-2")]
+    batch = [
+        good[0],
+        make_event(track, "skip"),
+        make_event(track.id + 1000),
+        good[1],
+        "not an object",
+    ]
+    response = post(client, batch)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 2
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 4]
+    assert set(body["rejected"][0]["errors"]) == {"type"}
+    assert body["rejected"][1]["errors"] == {"track": ["Unknown track."]}
+    assert set(body["rejected"][2]["errors"]) == {"non_field_errors"}
+    assert [p["id"] for p in queue()] == [e["id"] for e in good]
+
+
+def test_one_invalid_event_is_a_400_in_the_same_shape(client, queue, track):
+    response = post(client, make_event(track, seconds=-1))
+    assert response.status_code == 400
+    assert response.json() == {
+        "accepted": 0,
+        "rejected": [{"index": 0, "errors": {"seconds": ["Must be between 0 and 10000000."]}}],
+    }
+    assert queue() == []
+
+
+def test_a_batch_with_nothing_valid_is_a_400(client, queue, track):
+    response = post(client, [make_event(track, type="x"), make_event(track.id + 1000)])
+    assert response.status_code == 400
+    body = response.json()
+    assert body["accepted"] == 0
+    assert [r["index"] for r in body["rejected"]] == [0, 1]
+    assert queue() == []
+
+
+def test_listener_comes_from_the_cookie_when_absent(client, queue, track):
+    client.cookies[settings.MVSIC_LISTENER_COOKIE] = "cookie-fan_1"
+    batch = [make_event(track, listener=None), make_event(track, listener="explicit")]
+    assert post(client, batch).status_code == 202
+    assert [p["listener"] for p in queue()] == ["cookie-fan_1", "explicit"]
+
+
+def test_an_invalid_cookie_is_no_listener(client, queue, track):
+    client.cookies[settings.MVSIC_LISTENER_COOKIE] = "not valid!"
+    response = post(client, make_event(track, listener=None))
+    assert response.status_code == 400
+    assert set(response.json()["rejected"][0]["errors"]) == {"listener"}
+    assert queue() == []
+
+
+def test_a_full_batch_of_500_is_accepted(client, queue, track):
+    batch = [make_event(track, "play", f"fan-{i}") for i in range(500)]
+    response = post(client, batch)
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 500, "rejected": []}
+    assert sorted(p["id"] for p in queue()) == sorted(e["id"] for e in batch)
+
+
+def test_more_than_500_events_is_a_400(client, queue, track):
+    response = post(client, [make_event(track) for _ in range(501)])
+    assert response.status_code == 400
+    assert response.json()["accepted"] == 0
+    assert queue() == []
+
+
+def test_charset_parameter_is_allowed(client, queue, track):
+    response = post(client, make_event(track), content_type="application/json; charset=utf-8")
+    assert response.status_code == 202
+    assert len(queue()) == 1
+
+
+def test_events_need_no_csrf_token_even_with_a_session(queue, track):
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(make_user())
+    assert post(client, make_event(track)).status_code == 202
+    assert len(queue()) == 1
+
+
+def test_emoji_in_source_is_accepted(client, queue, track):
+    response = post(client, make_event(track, source="radio 🎶 ünï"))
+    assert response.status_code == 202
+    assert queue()[0]["source"] == "radio 🎶 ünï"
+
+
+# --- capture: bad input is always a clear 4xx and queues nothing --------------------------------
+def _event_text(track_id: int, **overrides: str) -> str:
+    """An event written as raw JSON text, so fields can hold what json.dumps never writes."""
+    fields = {
+        "id": json.dumps(str(uuid.uuid4())),
+        "type": '"play"',
+        "track": str(track_id),
+        "listener": '"fan-1"',
+    }
+    fields.update(overrides)
+    return "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
+
+
+DEPTH = 100_000
+
+GARBAGE = {
+    "not json": lambda t: "this is not json",
+    "truncated json": lambda t: _event_text(t)[:-3],
+    "non-utf-8 bytes": lambda t: b"\xff\xfe\xfd" + _event_text(t).encode(),
+    "non-utf-8 inside a string": lambda t: _event_text(t, source='"\xff"').encode("latin-1"),
+    "utf-8 bom": lambda t: b"\xef\xbb\xbf" + _event_text(t).encode(),
+    "empty body": lambda t: b"",
+    "whitespace body": lambda t: b"   \n",
+    "empty array": lambda t: "[]",
+    "json null": lambda t: "null",
+    "json number": lambda t: "42",
+    "json string": lambda t: '"play"',
+    "json true": lambda t: "true",
+    "list as event": lambda t: f"[[{_event_text(t)}]]",
+    "bool track": lambda t: _event_text(t, track="true"),
+    "string track": lambda t: _event_text(t, track=f'"{t}"'),
+    "float track": lambda t: _event_text(t, track=f"{t}.0"),
+    "huge track": lambda t: _event_text(t, track=str(10**30)),
+    "5000-digit track": lambda t: _event_text(t, track="9" * 5000),
+    "seconds 1e308": lambda t: _event_text(t, seconds="1e308"),
+    "seconds 1e400": lambda t: _event_text(t, seconds="1e400"),
+    "seconds 10**400": lambda t: _event_text(t, seconds=str(10**400)),
+    "seconds NaN": lambda t: _event_text(t, seconds="NaN"),
+    "seconds Infinity": lambda t: _event_text(t, seconds="Infinity"),
+    "seconds -Infinity": lambda t: _event_text(t, seconds="-Infinity"),
+    "unknown field": lambda t: _event_text(t, referrer='"x"'),
+    "NUL in source": lambda t: _event_text(t, source='"a\\u0000b"'),
+    "NUL in listener": lambda t: _event_text(t, listener='"fan\\u0000"'),
+    "NUL in id": lambda t: _event_text(t, id=json.dumps(str(uuid.uuid4()) + "\x00")),
+    "NUL in type": lambda t: _event_text(t, type='"play\\u0000"'),
+    "NUL in ts": lambda t: _event_text(t, ts='"2026-01-01T10:00:00\\u0000"'),
+    "NUL in a field name": lambda t: _event_text(t, **{"x\\u0000": "1"}),
+    "lone surrogate in a field name": lambda t: _event_text(t, **{"\\ud800": "1"}),
+    "lone surrogate in source": lambda t: _event_text(t, source='"\\udfff"'),
+    "nested garbage": lambda t: _event_text(
+        t, id='{"a": [1, {"b": null}]}', source="[[[[{}]]]]", ts='{"$date": 1}'
+    ),
+    "deeply nested arrays": lambda t: "[" * DEPTH + "]" * DEPTH,
+    "deeply nested objects": lambda t: '{"a":' * DEPTH + "1" + "}" * DEPTH,
+    "deeply nested field": lambda t: _event_text(t, source="[" * DEPTH + "]" * DEPTH),
+    "unclosed deep nesting": lambda t: "[" * DEPTH,
+}
+
+
+@pytest.mark.parametrize("make_body", GARBAGE.values(), ids=GARBAGE.keys())
+def test_bad_input_is_a_400_and_queues_nothing(client, queue, track, make_body):
+    response = post(client, make_body(track.id))
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    response.json()
+    assert queue() == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/jsonx",
+        "",
+    ],
+)
+def test_wrong_content_type_is_a_415(client, queue, track, content_type):
+    response = post(client, make_event(track), content_type=content_type)
+    assert response.status_code == 415
+    assert queue() == []
+
+
+@pytest.mark.parametrize("charset", ["bz2_codec", "zlib_codec", "rot13", "no-such-charset"])
+def test_odd_charsets_are_a_clear_4xx(client, queue, track, charset):
+    response = post(client, make_event(track), content_type=f"application/json; charset={charset}")
+    assert response.status_code in (202, 400), response.content[:300]
+    assert len(queue()) == (1 if response.status_code == 202 else 0)
+
+
+def test_a_body_over_1_mib_is_a_413(client, queue, track):
+    padding = " " * settings.MVSIC_MAX_BODY_BYTES
+    response = post(client, f"[{json.dumps(make_event(track))}{padding}]")
+    assert response.status_code == 413
+    assert queue() == []
+
+
+def test_a_body_of_exactly_1_mib_is_read(client, queue, track):
+    text = json.dumps(make_event(track))
+    body = text + " " * (settings.MVSIC_MAX_BODY_BYTES - len(text))
+    assert post(client, body).status_code == 202
+    assert len(queue()) == 1
+
+
+def test_a_track_deleted_before_the_event_is_rejected(client, queue, track):
+    event = make_event(track)
+    track.delete()
+    response = post(client, event)
+    assert response.status_code == 400
+    assert response.json()["rejected"] == [{"index": 0, "errors": {"track": ["Unknown track."]}}]
+    assert queue() == []
+
+
+def test_a_track_deleted_after_acceptance_is_parked_by_the_worker(client, queue, track):
+    event = make_event(track)
+    assert post(client, event).status_code == 202
+    artist = track.artist
+    track.delete()
+    [payload] = queue()
+    assert events_count(payloads=[payload]) == 0  # what the worker does with the message
+    poison = PoisonEvent.objects.get(event_id=event["id"])
+    assert "does not exist" in poison.reason
+    assert not TrackStats.objects.filter(track__artist=artist).exists()
+
+
+def test_bad_requests_change_nothing_already_accepted(client, queue):
+    member = make_user()
+    artist = make_artist(members=[member])
+    track = make_track(artist)
+    accepted = [make_event(track, "play", f"fan-{i}") for i in range(3)]
+    accepted.append(make_event(track, "like", "fan-1"))
+    assert post(client, accepted).status_code == 202
+    events_count(payloads=queue())  # counted, as a worker would
+
+    def snapshot():
+        stats = TrackStats.objects.get(track=track)
+        return (stats.plays, stats.likes, stats.listeners, Event.objects.count())
+
+    before = snapshot()
+    assert before == (3, 1, 3, 4)
+    replayed_with_garbage = [
+        {**accepted[0], "type": "unlike"},
+        {**accepted[1], "track": True},
+        {**accepted[3], "seconds": float("nan")},
+    ]
+    for body in (
+        json.dumps(replayed_with_garbage, allow_nan=True),
+        "[" * DEPTH,
+        b"\xff\xfe",
+        "",
+        json.dumps([{**accepted[0], "listener": "x" * 100}] * 3),
+        json.dumps([make_event(track)] * 501),
+    ):
+        assert post(client, body).status_code == 400
+    assert post(client, accepted[0], content_type="text/plain").status_code == 415
+    assert queue() == []
+    assert snapshot() == before
+
+    client.force_login(member)
+    body = client.get(f"/api/v1/tracks/{track.id}/stats/").json()
+    assert (body["plays"], body["likes"], body["listeners"]) == (3, 1, 3)
+
+
+# --- tokens -----------------------------------------------------------------------------------
+def test_a_token_is_issued_for_good_credentials_and_works(client):
+    user = make_user("ada", password="pw-secret-1")
+    artist = make_artist(members=[user])
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "ada", "password": "pw-secret-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=user).key
+    stats = Client().get(
+        f"/api/v1/artists/{artist.slug}/stats/", headers={"authorization": f"Token {token}"}
+    )
+    assert stats.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"username": "ada", "password": "wrong"},
+        {"username": "nobody", "password": "pw-secret-1"},
+        {"username": "ada"},
+        {},
+    ],
+)
+def test_bad_credentials_are_a_400(client, credentials):
+    make_user("ada", password="pw-secret-1")
+    response = client.post("/api/v1/auth/token/", credentials, content_type="application/json")
+    assert response.status_code == 400
+    assert "token" not in response.json()
+    assert not Token.objects.exists()
+
+
+# --- stats --------------------------------------------------------------------------------------
+@pytest.fixture
+def scene():
+    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    artist = make_artist(members=[member])
+    make_artist(members=[stranger])
+    first, second = make_track(artist, title="A"), make_track(artist, title="B")
+    events_count(
+        payloads=[
+            make_payload(first, "play", "fan-1"),
+            make_payload(first, "play", "fan-2"),
+            make_payload(second, "play", "fan-1"),
+            make_payload(first, "like", "fan-1"),
+        ]
+    )
+    return {
+        "member": member,
+        "stranger": stranger,
+        "staff": staff,
+        "artist": artist,
+        "first": first,
+        "second": second,
+    }
+
+
+def stats_urls(scene) -> dict[str, str]:
+    return {
+        "track": f"/api/v1/tracks/{scene['first'].id}/stats/",
+        "artist": f"/api/v1/artists/{scene['artist'].slug}/stats/",
+    }
+
+
+def session_client(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def token_client(user) -> Client:
+    token = Token.objects.create(user=user).key
+    return Client(raise_request_exception=False, headers={"authorization": f"Token {token}"})
+
+
+@pytest.mark.parametrize("who", ["member", "staff"])
+@pytest.mark.parametrize("login", [session_client, token_client], ids=["session", "token"])
+def test_members_and_staff_read_stats(scene, who, login):
+    client = login(scene[who])
+    urls = stats_urls(scene)
+
+    track = client.get(urls["track"])
+    assert track.status_code == 200
+    body = track.json()
+    assert (body["plays"], body["likes"], body["listeners"]) == (2, 1, 2)
+    assert body["updated_at"] is not None
+    assert len(body["series"]) == SERIES_HOURS == 168
+    assert sum(point["plays"] for point in body["series"]) == 2
+
+    artist = client.get(urls["artist"])
+    assert artist.status_code == 200
+    body = artist.json()
+    assert (body["plays"], body["likes"], body["listeners"]) == (3, 1, 2)
+    assert len(body["series"]) == 168
+    assert [(t["title"], t["plays"], t["listeners"]) for t in body["tracks"]] == [
+        ("A", 2, 2),
+        ("B", 1, 1),
+    ]
+
+
+@pytest.mark.parametrize("login", [session_client, token_client], ids=["session", "token"])
+@pytest.mark.parametrize("kind", ["track", "artist"])
+def test_another_artists_member_is_forbidden(scene, login, kind):
+    response = login(scene["stranger"]).get(stats_urls(scene)[kind])
+    assert response.status_code == 403
+    assert "plays" not in response.json()
+
+
+@pytest.mark.parametrize("kind", ["track", "artist"])
+def test_anonymous_is_refused(scene, kind):
+    response = Client().get(stats_urls(scene)[kind])
+    assert response.status_code in (401, 403)
+    assert "plays" not in response.json()
+
+
+@pytest.mark.parametrize("kind", ["track", "artist"])
+def test_a_bad_token_is_refused(scene, kind):
+    client = Client(headers={"authorization": "Token not-a-real-token"})
+    assert client.get(stats_urls(scene)[kind]).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("who", ["member", "staff"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/tracks/999999999/stats/", "/api/v1/artists/no-such-artist/stats/"]
+)
+def test_unknown_track_or_artist_is_a_404(scene, who, url):
+    assert session_client(scene[who]).get(url).status_code == 404
+
+
+def test_a_huge_track_id_in_the_url_is_a_404(scene):
+    response = session_client(scene["staff"]).get(f"/api/v1/tracks/{10**30}/stats/")
+    assert response.status_code == 404
