@@ -23,7 +23,8 @@ def _database_ok() -> bool:
 def _broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            # One attempt: a retry sleeps 2 s first, longer than a probe's usual timeout.
+            conn.ensure_connection(max_retries=0, timeout=2)
         return True
     except Exception:
         return False
