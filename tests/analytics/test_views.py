@@ -1,0 +1,98 @@
+"""The server-rendered dashboard: who may see which artist."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from analytics.services import events_count
+from tests.conftest import make_artist, make_payload, make_track, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    artist = make_artist("The Members", members=[member])
+    other = make_artist("The Strangers", members=[stranger])
+    track = make_track(artist, title="Opening Song")
+    events_count(payloads=[make_payload(track, "play", "fan-1")])
+    return {
+        "member": member,
+        "stranger": stranger,
+        "staff": staff,
+        "artist": artist,
+        "other": other,
+    }
+
+
+def logged_in(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_is_sent_to_the_login_page(scene):
+    url = f"/dashboard/{scene['artist'].slug}/"
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={url}"
+    index = Client().get("/dashboard/")
+    assert index.status_code == 302
+    assert index["Location"].startswith("/accounts/login/")
+
+
+def test_another_artists_member_is_forbidden(scene):
+    response = logged_in(scene["stranger"]).get(f"/dashboard/{scene['artist'].slug}/")
+    assert response.status_code == 403
+    assert b"Opening Song" not in response.content
+
+
+@pytest.mark.parametrize("who", ["member", "staff"])
+def test_members_and_staff_see_the_dashboard(scene, who):
+    response = logged_in(scene[who]).get(f"/dashboard/{scene['artist'].slug}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The Members" in html
+    assert "Opening Song" in html
+
+
+@pytest.mark.parametrize("who", ["member", "staff"])
+def test_an_unknown_artist_is_a_404(scene, who):
+    assert logged_in(scene[who]).get("/dashboard/no-such-artist/").status_code == 404
+
+
+def test_a_member_of_one_artist_goes_straight_to_its_dashboard(scene):
+    response = logged_in(scene["member"]).get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/dashboard/{scene['artist'].slug}/"
+
+
+def test_staff_get_the_list_of_artists(scene):
+    response = logged_in(scene["staff"]).get("/dashboard/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The Members" in html and "The Strangers" in html
+
+
+def test_a_user_of_no_artist_gets_an_empty_list(scene):
+    response = logged_in(make_user()).get("/dashboard/")
+    assert response.status_code == 200
+    assert "The Members" not in response.content.decode()
+
+
+def test_dashboard_queries_do_not_grow_with_the_number_of_tracks(scene):
+    client = logged_in(scene["member"])
+    url = f"/dashboard/{scene['artist'].slug}/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    one_track = queries()
+    for i in range(10):
+        track = make_track(scene["artist"], title=f"Song {i}")
+        events_count(payloads=[make_payload(track, "play", f"fan-{i}")])
+    assert queries() == one_track
