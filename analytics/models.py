@@ -18,7 +18,10 @@ class Event(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     type = models.CharField(max_length=8, choices=EventType.choices)
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (track, ts) below; a separate index on track alone would only cost writes.
+    track = models.ForeignKey(
+        Track, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     listener = models.CharField(max_length=64)
     ts = models.DateTimeField(help_text="When it happened (client time)")
     received_at = models.DateTimeField(help_text="When the API accepted it")
@@ -68,7 +71,7 @@ class ArtistStats(models.Model):
 class TrackHour(models.Model):
     """Plays, likes and unlikes of one track in one hour (the chart and the 24 h figures)."""
 
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="hours")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="hours", db_index=False)
     hour = models.DateTimeField()
     plays = models.BigIntegerField(default=0, db_default=0)
     likes = models.BigIntegerField(default=0, db_default=0)
@@ -82,7 +85,7 @@ class TrackHour(models.Model):
 
 
 class TrackListener(models.Model):
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)
 
     class Meta:
@@ -92,7 +95,7 @@ class TrackListener(models.Model):
 
 
 class ArtistListener(models.Model):
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)
 
     class Meta:
@@ -104,7 +107,7 @@ class ArtistListener(models.Model):
 class ListenerHour(models.Model):
     """A listener played a track in an hour: distinct listeners over any window of hours."""
 
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField()
     listener = models.CharField(max_length=64)
 
@@ -119,7 +122,7 @@ class ListenerHour(models.Model):
 class LikeState(models.Model):
     """A listener's latest like or unlike of a track, by (ts, received_at, event id)."""
 
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)
     liked = models.BooleanField()
     ts = models.DateTimeField()
@@ -136,7 +139,7 @@ class PoisonEvent(models.Model):
     """An event that passed the API but can never be applied, kept with the reason."""
 
     event_id = models.CharField(max_length=64, unique=True)
-    payload = models.JSONField()
+    payload = models.JSONField(null=True)
     reason = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 

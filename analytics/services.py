@@ -1,5 +1,6 @@
 """Writes of the analytics pipeline: accepting events at the edge and counting them in workers."""
 
+import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -99,6 +100,11 @@ def _payload_parse(payload: dict) -> CountableEvent:
             raise ValueError("timestamps must be ISO 8601 with a zone")
         if payload["type"] not in EventType.values:
             raise ValueError(f"unknown type {payload['type']!r}")
+        if not validation.listener_valid(payload["listener"]):
+            raise ValueError("listener must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'")
+        source = payload.get("source") or ""
+        if not isinstance(source, str) or not validation.source_valid(source):
+            raise ValueError("source must be a short printable string")
         seconds = payload.get("seconds")
         return CountableEvent(
             id=uuid.UUID(str(payload["id"])),
@@ -108,7 +114,7 @@ def _payload_parse(payload: dict) -> CountableEvent:
             ts=ts.astimezone(UTC),
             received_at=received_at.astimezone(UTC),
             seconds=float(seconds) if seconds is not None else None,
-            source=str(payload.get("source") or ""),
+            source=source,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PoisonPayload(f"malformed payload: {exc}") from exc
@@ -133,11 +139,18 @@ def _insert_returning(
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     columns = [f.column for f in model_fields]
+    # psycopg2 adapts ints, strings, datetimes, UUIDs and bools itself; other databases
+    # (and JSON on any) get the field's own preparation.
+    native = connection.vendor == "postgresql"
+    preps = [
+        None if native and not isinstance(f, models.JSONField) else f.get_db_prep_save
+        for f in model_fields
+    ]
     params: list = []
     for row in rows:
         params.extend(
-            f.get_db_prep_save(value, connection)
-            for f, value in zip(model_fields, row, strict=True)
+            value if prep is None else prep(value, connection)
+            for prep, value in zip(preps, row, strict=True)
         )
     qn = connection.ops.quote_name
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -154,13 +167,17 @@ def _insert_returning(
         return cursor.fetchall() if returning else []
 
 
-def poison_record(*, payload: dict, reason: str) -> None:
+def poison_record(*, payload, reason: str) -> None:
+    """Park a payload that can never be counted, with the reason, once per event id."""
     event_id = str(payload.get("id", ""))[:64] if isinstance(payload, dict) else ""
-    logger.warning("poison event %s: %s", event_id or "<no id>", reason)
+    event_id = event_id.replace("\x00", "\ufffd") or f"no-id-{uuid.uuid4()}"
+    logger.warning("poison event %s: %s", event_id, reason)
+    # PostgreSQL's text and jsonb cannot hold NUL characters.
+    stored = json.loads(json.dumps(payload, default=repr).replace("\\u0000", "\\ufffd"))
     _insert_returning(
         PoisonEvent,
         ["event_id", "payload", "reason", "created_at"],
-        [(event_id or f"no-id-{uuid.uuid4()}", payload, reason, timezone.now())],
+        [(event_id, stored, reason.replace("\x00", "\ufffd"), timezone.now())],
         conflict=["event_id"],
     )
 
@@ -254,21 +271,20 @@ def _payload_of(event: CountableEvent) -> dict:
 
 
 def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:
-    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock)."""
-    _insert_returning(TrackStats, ["track"], [(t,) for t in track_ids], conflict=["track"])
-    _insert_returning(ArtistStats, ["artist"], [(a,) for a in artist_ids], conflict=["artist"])
-    list(
-        TrackStats.objects.select_for_update()
-        .filter(track_id__in=track_ids)
-        .order_by("track_id")
-        .values_list("track_id")
-    )
-    list(
-        ArtistStats.objects.select_for_update()
-        .filter(artist_id__in=artist_ids)
-        .order_by("artist_id")
-        .values_list("artist_id")
-    )
+    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock).
+
+    An upsert that touches the row takes its lock; later statements of this transaction
+    then see every change committed before it.
+    """
+    for model, key, ids in ((TrackStats, "track", track_ids), (ArtistStats, "artist", artist_ids)):
+        table = connection.ops.quote_name(model._meta.db_table)
+        _insert_returning(
+            model,
+            [key],
+            [(i,) for i in ids],
+            conflict=[key],
+            update_sql=f"updated_at = {table}.updated_at",
+        )
 
 
 def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) -> None:
@@ -346,41 +362,58 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
 
     play_count = Counter(e.track_id for e in plays)
     liked_tracks = {e.track_id for e in likes}
-    like_counts = dict(
-        LikeState.objects.filter(track_id__in=liked_tracks, liked=True)
-        .values("track_id")
-        .annotate(n=models.Count("id"))
-        .values_list("track_id", "n")
+    _stats_add(
+        TrackStats,
+        "track",
+        rows=[
+            (t, play_count[t], new_track_listeners[t], t in liked_tracks, now)
+            for t in sorted({e.track_id for e in events})
+        ],
+        likes_sql=(
+            f"SELECT COUNT(*) FROM {likes_table} l "
+            "WHERE l.track_id = {table}.track_id AND l.liked"
+        ),
     )
-    for track_id in sorted({e.track_id for e in events}):
-        changes = {"updated_at": now}
-        if play_count[track_id]:
-            changes["plays"] = models.F("plays") + play_count[track_id]
-        if new_track_listeners[track_id]:
-            changes["listeners"] = models.F("listeners") + new_track_listeners[track_id]
-        if track_id in liked_tracks:
-            changes["likes"] = like_counts.get(track_id, 0)
-        TrackStats.objects.filter(track_id=track_id).update(**changes)
-
     artist_plays = Counter()
     for track_id, n in play_count.items():
         artist_plays[artist_of[track_id]] += n
     liked_artists = {artist_of[t] for t in liked_tracks}
-    artist_likes = dict(
-        TrackStats.objects.filter(track__artist_id__in=liked_artists)
-        .values("track__artist_id")
-        .annotate(n=models.Sum("likes"))
-        .values_list("track__artist_id", "n")
+    stats_table = connection.ops.quote_name(TrackStats._meta.db_table)
+    track_table = connection.ops.quote_name(Track._meta.db_table)
+    _stats_add(
+        ArtistStats,
+        "artist",
+        rows=[
+            (a, artist_plays[a], new_artist_listeners[a], a in liked_artists, now)
+            for a in sorted({artist_of[e.track_id] for e in events})
+        ],
+        likes_sql=(
+            f"SELECT COALESCE(SUM(s.likes), 0) FROM {stats_table} s "
+            f"JOIN {track_table} t ON t.id = s.track_id WHERE t.artist_id = {{table}}.artist_id"
+        ),
     )
-    for artist_id in sorted({artist_of[e.track_id] for e in events}):
-        changes = {"updated_at": now}
-        if artist_plays[artist_id]:
-            changes["plays"] = models.F("plays") + artist_plays[artist_id]
-        if new_artist_listeners[artist_id]:
-            changes["listeners"] = models.F("listeners") + new_artist_listeners[artist_id]
-        if artist_id in liked_artists:
-            changes["likes"] = artist_likes.get(artist_id) or 0
-        ArtistStats.objects.filter(artist_id=artist_id).update(**changes)
+
+
+def _stats_add(model, key: str, *, rows: list[tuple], likes_sql: str) -> None:
+    """One statement for all counter rows: add plays and new listeners; recount likes
+    (from the like states) only where the batch had likes or unlikes."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    _insert_returning(
+        model,
+        [key, "plays", "listeners", "likes", "updated_at"],
+        [
+            (k, plays, listeners, 1 if recount else 0, now)
+            for k, plays, listeners, recount, now in rows
+        ],
+        conflict=[key],
+        update_sql=(
+            f"plays = {table}.plays + excluded.plays, "
+            f"listeners = {table}.listeners + excluded.listeners, "
+            f"likes = CASE WHEN excluded.likes = 1 THEN ({likes_sql.format(table=table)}) "
+            f"ELSE {table}.likes END, "
+            "updated_at = excluded.updated_at"
+        ),
+    )
 
 
 def counts_reconcile(*, fix: bool = False) -> ReconcileRun:

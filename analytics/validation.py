@@ -121,3 +121,8 @@ def _ts_parse(value) -> datetime | None:
         return ts.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+def source_valid(value: str) -> bool:
+    """A source is a short printable string (no NUL or other control characters)."""
+    return len(value) <= MAX_SOURCE and value.isprintable()
