@@ -1,6 +1,8 @@
 """Fan pages: browse artists and tracks, listen, like. No login needed."""
 
-from django.http import FileResponse, Http404
+import re
+
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from mvsic import selectors
@@ -30,12 +32,75 @@ def track_detail(request, track_id: int):
 
 
 def track_audio(request, track_id: int):
+    """The track's WAV; honours a single `Range: bytes=` so players can seek (206)."""
     track = get_object_or_404(Track, pk=track_id)
     try:
         handle = track.audio.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404("Audio file is missing") from exc
-    response = FileResponse(handle, content_type="audio/wav")
-    response["Accept-Ranges"] = "none"
+    size = handle.size
+    try:
+        byte_range = _byte_range_parse(request.headers.get("Range"), size=size)
+    except ValueError:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range is None:
+        response = FileResponse(handle, content_type="audio/wav")
+    else:
+        first, last = byte_range
+        handle.seek(first)
+        response = FileResponse(
+            _FileSlice(handle, last - first + 1), status=206, content_type="audio/wav"
+        )
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _byte_range_parse(header: str | None, *, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single range, or None to send the whole file (RFC 9110 allows
+    ignoring a Range header, which is what we do for multiple or malformed ranges).
+
+    Raises ValueError when the range starts beyond the end of the file (416).
+    """
+    match = _BYTE_RANGE.fullmatch((header or "").strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    start, end = match.groups()
+    if not start:  # a suffix: the last `end` bytes
+        if int(end) == 0 or size == 0:
+            raise ValueError("empty suffix range")
+        return max(size - int(end), 0), size - 1
+    first = int(start)
+    last = min(int(end), size - 1) if end else size - 1
+    if end and int(end) < first:
+        return None
+    if first >= size:
+        raise ValueError("range starts after the end of the file")
+    return first, last
+
+
+class _FileSlice:
+    """Reads at most `length` bytes of an open file (FileResponse streams and closes it)."""
+
+    def __init__(self, handle, length: int):
+        self.handle = handle
+        self.left = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.handle.read(size)
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.handle.close()

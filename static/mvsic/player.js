@@ -1,0 +1,226 @@
+/*
+ * Mvsic player: counts the seconds a fan actually listened and reports one play per playback;
+ * the heart sends like/unlike. Progressive: without JS the <audio controls> still plays.
+ *
+ * Markup: [data-player] with data-track, data-duration, data-threshold, data-listener,
+ * data-events-url, data-source, and inside an <audio>, a [data-like] button, a [data-status].
+ */
+(function () {
+  "use strict";
+
+  // Gaps in currentTime larger than this between two timeupdates are seeks, not listening.
+  var MAX_STEP_SECONDS = 2;
+  // Floating point slack when the whole (short) track is the requirement.
+  var END_SLACK_SECONDS = 0.25;
+  var RETRY_DELAYS_MS = [1000, 3000, 8000];
+
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    // randomUUID needs a secure context (HTTPS or localhost); getRandomValues does not.
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  // POST one event; the same id is reused on retry, so the server counts it at most once.
+  function sendEvent(url, event, attempt) {
+    attempt = attempt || 0;
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(event),
+      credentials: "same-origin",
+      keepalive: true,
+    }).then(function (response) {
+      // 4xx other than 429 will not get better by retrying.
+      if (response.ok) return response;
+      var error = new Error("HTTP " + response.status);
+      error.retry = response.status >= 500 || response.status === 429;
+      throw error;
+    }).catch(function (error) {
+      if (error.retry === false || attempt >= RETRY_DELAYS_MS.length) throw error;
+      return new Promise(function (resolve) {
+        setTimeout(resolve, RETRY_DELAYS_MS[attempt]);
+      }).then(function () {
+        return sendEvent(url, event, attempt + 1);
+      });
+    });
+  }
+
+  var storage = {
+    get: function (key) {
+      try { return window.localStorage.getItem(key); } catch (e) { return null; }
+    },
+    set: function (key, value) {
+      try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ }
+    },
+  };
+
+  function Player(root) {
+    this.root = root;
+    this.audio = root.querySelector("audio");
+    this.likeButton = root.querySelector("[data-like]");
+    this.status = root.querySelector("[data-status]");
+    this.track = parseInt(root.dataset.track, 10);
+    this.listener = root.dataset.listener || undefined;
+    this.threshold = parseFloat(root.dataset.threshold) || 30;
+    this.fallbackDuration = parseFloat(root.dataset.duration) || Infinity;
+    this.eventsUrl = root.dataset.eventsUrl;
+    this.source = root.dataset.source || "track-page";
+    this.likeQueue = Promise.resolve();
+    this.likesPending = 0;
+    this.resetPlayback();
+    if (this.audio) this.bindAudio();
+    if (this.likeButton) this.bindLike();
+  }
+
+  Player.prototype.resetPlayback = function () {
+    this.listened = 0;
+    this.lastTime = null;
+    this.counted = false;
+  };
+
+  Player.prototype.required = function () {
+    var duration = this.audio.duration;
+    if (!isFinite(duration) || duration <= 0) duration = this.fallbackDuration;
+    if (duration <= this.threshold) return Math.max(duration - END_SLACK_SECONDS, 0.1);
+    return this.threshold;
+  };
+
+  Player.prototype.setStatus = function (text, state) {
+    if (!this.status) return;
+    this.status.textContent = text;
+    if (state) this.status.dataset.state = state;
+    else delete this.status.dataset.state;
+  };
+
+  Player.prototype.bindAudio = function () {
+    var self = this;
+    var audio = this.audio;
+    audio.addEventListener("playing", function () {
+      self.lastTime = audio.currentTime;
+      if (!self.counted) self.setStatus("Listening…", "listening");
+    });
+    audio.addEventListener("pause", function () {
+      self.lastTime = null;
+    });
+    audio.addEventListener("seeking", function () {
+      self.lastTime = null;
+    });
+    audio.addEventListener("seeked", function () {
+      self.lastTime = audio.paused ? null : audio.currentTime;
+    });
+    audio.addEventListener("timeupdate", function () {
+      if (audio.paused || audio.seeking) return;
+      var now = audio.currentTime;
+      if (self.lastTime !== null) {
+        var step = now - self.lastTime;
+        if (step > 0 && step <= MAX_STEP_SECONDS * Math.max(1, audio.playbackRate)) {
+          self.listened += step;
+        }
+      }
+      self.lastTime = now;
+      self.maybeCount();
+    });
+    audio.addEventListener("ended", function () {
+      self.maybeCount();
+      // The next press of play is a new playback and may count again.
+      self.resetPlayback();
+    });
+  };
+
+  Player.prototype.maybeCount = function () {
+    if (this.counted || this.listened < this.required()) return;
+    this.counted = true;
+    var self = this;
+    var event = {
+      id: uuid4(),
+      type: "play",
+      track: this.track,
+      listener: this.listener,
+      seconds: Math.round(this.listened * 10) / 10,
+      source: this.source,
+    };
+    this.setStatus("Sending play…", "sending");
+    sendEvent(this.eventsUrl, event).then(
+      function () {
+        self.root.dataset.playsSent = String((parseInt(self.root.dataset.playsSent, 10) || 0) + 1);
+        self.setStatus("Play counted. Thanks for listening!", "counted");
+      },
+      function (error) {
+        self.setStatus("Could not send the play (" + error.message + ").", "error");
+      }
+    );
+  };
+
+  Player.prototype.likeKey = function () {
+    return "mvsic.liked." + this.track;
+  };
+
+  Player.prototype.renderLike = function (liked) {
+    var button = this.likeButton;
+    button.setAttribute("aria-pressed", liked ? "true" : "false");
+    button.title = liked ? "Unlike" : "Like";
+    button.querySelector(".heart").textContent = liked ? "♥" : "♡";
+    button.querySelector(".like-label").textContent = liked ? "Liked" : "Like";
+  };
+
+  Player.prototype.bindLike = function () {
+    var self = this;
+    this.renderLike(storage.get(this.likeKey()) === "1");
+    this.likeButton.addEventListener("click", function () {
+      var liked = self.likeButton.getAttribute("aria-pressed") !== "true";
+      self.renderLike(liked);
+      storage.set(self.likeKey(), liked ? "1" : "0");
+      var event = {
+        id: uuid4(),
+        type: liked ? "like" : "unlike",
+        track: self.track,
+        listener: self.listener,
+        source: self.source,
+      };
+      self.likesPending += 1;
+      self.likeButton.dataset.sync = "pending";
+      // One at a time, so the server sees like/unlike in the order they were clicked.
+      self.likeQueue = self.likeQueue.then(function () {
+        return sendEvent(self.eventsUrl, event).then(
+          function () {
+            self.likesPending -= 1;
+            if (self.likesPending === 0) self.likeButton.dataset.sync = "sent";
+          },
+          function (error) {
+            self.likesPending -= 1;
+            self.likeButton.dataset.sync = "failed";
+            self.setStatus("Could not save your like (" + error.message + ").", "error");
+          }
+        );
+      });
+    });
+  };
+
+  function init() {
+    var players = Array.prototype.map.call(document.querySelectorAll("[data-player]"), function (root) {
+      return new Player(root);
+    });
+    // One track at a time: starting a player pauses the others.
+    document.addEventListener("play", function (event) {
+      players.forEach(function (player) {
+        if (player.audio && player.audio !== event.target && !player.audio.paused) player.audio.pause();
+      });
+    }, true);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
