@@ -141,11 +141,12 @@ class BrokerPublisher:
     def _connect(self) -> None:
         conn = Connection(
             self.url,
-            connect_timeout=self.timeout,
+            connect_timeout=self.timeout / 2,
             heartbeat=0,
             transport_options={"confirm_publish": False},
         )
-        conn.connect()
+        # kombu's connect() sleeps 2 s before its retry; a request cannot wait that long.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
         channel = conn.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
@@ -384,9 +385,3 @@ def queue_status() -> dict:
 def relay_start() -> None:
     """Start this process's relay (web processes call it at start to pick up old segments)."""
     process_state().relay_start()
-
-
-def spool_drain() -> int:
-    """Publish everything in the spool now (the `spool_relay` command)."""
-    state = process_state()
-    return state.spool.drain(state.publish_to_broker)

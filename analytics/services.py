@@ -370,7 +370,7 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
             for t in sorted({e.track_id for e in events})
         ],
         likes_sql=(
-            f"SELECT COUNT(*) FROM {likes_table} l "
+            f"SELECT COUNT(*) FROM {likes_table} l "  # noqa: S608
             "WHERE l.track_id = {table}.track_id AND l.liked"
         ),
     )
@@ -388,7 +388,7 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
             for a in sorted({artist_of[e.track_id] for e in events})
         ],
         likes_sql=(
-            f"SELECT COALESCE(SUM(s.likes), 0) FROM {stats_table} s "
+            f"SELECT COALESCE(SUM(s.likes), 0) FROM {stats_table} s "  # noqa: S608
             f"JOIN {track_table} t ON t.id = s.track_id WHERE t.artist_id = {{table}}.artist_id"
         ),
     )
@@ -424,11 +424,13 @@ def counts_reconcile(*, fix: bool = False) -> ReconcileRun:
     """
     started = timezone.now()
     postgres = connection.vendor == "postgresql"
+    # A snapshot needs a transaction of its own (not one nested in a caller's).
+    snapshot = postgres and not fix and not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if fix and postgres:
             tables = [m._meta.db_table for m in (TrackStats, ArtistStats, Event)]
             cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
-        elif postgres:
+        elif snapshot:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         expected = reconciliation.counts_expected_get()
         differences = _differences(expected)

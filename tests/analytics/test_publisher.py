@@ -1,0 +1,99 @@
+"""analytics.publisher against the real broker: confirms, the spool and the relay."""
+
+import json
+import time
+
+import pytest
+from django.conf import settings
+from kombu import Connection
+
+from analytics import publisher
+from analytics.tasks import record_event
+from tests.conftest import make_payload, wait_for
+
+CLOSED_PORT_URL = "amqp://guest:guest@127.0.0.1:1//"
+BROKER_URL = settings.CELERY_BROKER_URL
+
+
+def queue_depth() -> int:
+    queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == settings.MVSIC_EVENTS_QUEUE)
+    with Connection(BROKER_URL) as conn:
+        return queue(conn.default_channel).queue_declare(passive=True).message_count
+
+
+@pytest.fixture
+def fresh_state(settings, tmp_path):
+    """This process's publisher, spool and relay, built from the settings of the test."""
+    settings.MVSIC_SPOOL_DIR = tmp_path / "spool"
+    publisher._state = None
+    yield
+    publisher._state = None
+
+
+def test_message_is_a_celery_task_call_of_record_event():
+    payload = make_payload(1)
+    message = publisher.task_message(payload)
+    assert record_event.name == publisher.TASK_NAME
+    assert message.headers["task"] == "analytics.record_event"
+    assert message.headers["id"] == payload["id"]
+    assert message.properties["delivery_mode"] == 2  # persistent
+    assert json.loads(message.body) == [[payload], {}, publisher._EMBED]
+
+
+def test_confirmed_publish_lands_in_the_durable_queue(broker_queues, fresh_state):
+    before = queue_depth()
+    assert publisher.events_publish([make_payload(1) for _ in range(20)]) == "broker"
+    assert queue_depth() == before + 20
+
+
+def test_broker_down_spools_quickly_and_relay_publishes_later(broker_queues, fresh_state, settings):
+    settings.CELERY_BROKER_URL = CLOSED_PORT_URL
+    payloads = [make_payload(1) for _ in range(5)]
+    started = time.monotonic()
+    assert publisher.events_publish(payloads) == "spool"
+    assert publisher.events_publish(payloads[:1]) == "spool"  # paused: no broker attempt
+    assert time.monotonic() - started < 2
+    spool = publisher.process_state().spool
+    assert spool.size() == 6
+    assert spool.oldest_received_at().isoformat() == payloads[0]["received_at"]
+
+    # The broker "comes back": the same process now reaches a broker that answers.
+    state = publisher.process_state()
+    state.broker.url, state.broker._down_until = BROKER_URL, 0.0
+    before = queue_depth()
+    wait_for(lambda: spool.segments() == [], timeout=10, message="the relay left the spool")
+    assert queue_depth() == before + 6
+
+
+def test_relay_thread_delivers_segments_left_by_a_dead_process(broker_queues, fresh_state):
+    spool_dir = settings.MVSIC_SPOOL_DIR
+    spool_dir.mkdir(parents=True)
+    payloads = [make_payload(1) for _ in range(3)]
+    # A killed writer leaves a segment (lock released by the kernel) with a torn last line.
+    (spool_dir / "1-dead.jsonl").write_text(json.dumps(payloads) + "\n" + '[{"id": "tor')
+    before = queue_depth()
+    publisher.relay_start()
+    wait_for(lambda: not (spool_dir / "1-dead.jsonl").exists(), timeout=10)
+    assert queue_depth() == before + 3
+
+
+def test_a_segment_held_by_a_live_writer_is_left_alone(tmp_path):
+    writer, relay = publisher.Spool(tmp_path), publisher.Spool(tmp_path)
+    writer.append([make_payload(1)])
+    published = []
+    assert relay.drain(published.extend) == 0  # the writer still holds its segment
+    assert published == [] and len(relay.segments()) == 1
+    writer.rotate()
+    assert relay.drain(published.extend) == 1
+    assert relay.segments() == []
+
+
+def test_unconfirmed_publish_raises(broker_queues):
+    broker = publisher.BrokerPublisher(
+        CLOSED_PORT_URL, settings.MVSIC_EVENTS_QUEUE, timeout=0.5, pause=5
+    )
+    with pytest.raises(publisher.PublishFailed):
+        broker.publish([publisher.task_message(make_payload(1))])
+    assert not broker.available()
+    with pytest.raises(publisher.PublishFailed, match="unavailable"):
+        broker.publish([publisher.task_message(make_payload(1))])
