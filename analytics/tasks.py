@@ -4,7 +4,7 @@ import logging
 import time
 
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 
 from analytics import services
 
@@ -26,16 +26,22 @@ def count_until_applied(payloads: list[dict]) -> int:
             return services.events_count(payloads=payloads)
         except (OperationalError, InterfaceError) as exc:
             logger.warning("database unavailable, retrying in %.1fs: %s", delay, exc)
-        except DatabaseError as exc:
+            connection.close()  # reconnect on the next attempt
+        except Exception as exc:  # a payload the database refuses, or a bug
             unexpected += 1
             if unexpected >= UNEXPECTED_ATTEMPTS:
-                for payload in payloads:
-                    services.poison_record(payload=payload, reason=f"database error: {exc}")
-                return 0
-            logger.exception("unexpected database error (attempt %d)", unexpected)
-        connection.close()
+                return _count_each_or_park(payloads, exc)
+            logger.exception("unexpected error counting %d events", len(payloads))
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
+
+
+def _count_each_or_park(payloads: list[dict], error: Exception) -> int:
+    """A batch that keeps failing: count its events one by one so only the bad one is parked."""
+    if len(payloads) == 1:
+        services.poison_record(payload=payloads[0], reason=f"{type(error).__name__}: {error}")
+        return 0
+    return sum(count_until_applied([payload]) for payload in payloads)
 
 
 @shared_task(name="analytics.record_event", ignore_result=True, acks_late=True)

@@ -121,3 +121,26 @@ def test_record_event_parks_an_event_for_a_missing_track_and_returns():
     track.delete()
     record_event(payload)  # returns normally, so the message is acked, not redelivered
     assert "does not exist" in PoisonEvent.objects.get(event_id=payload["id"]).reason
+
+
+@pytest.mark.django_db
+def test_a_batch_that_keeps_failing_parks_only_the_bad_event(monkeypatch):
+    from analytics import services, tasks
+    from analytics.models import PoisonEvent, TrackStats
+    from tests.conftest import make_payload, make_track
+
+    track = make_track()
+    good, bad = make_payload(track, listener="good"), make_payload(track, listener="bad")
+    real_count = services.events_count
+
+    def refuse_bad(*, payloads):
+        if any(p["listener"] == "bad" for p in payloads):
+            raise ValueError("cannot apply the bad one")
+        return real_count(payloads=payloads)
+
+    monkeypatch.setattr(services, "events_count", refuse_bad)
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+    assert tasks.count_until_applied([good, bad]) == 1
+    assert TrackStats.objects.get(track=track).plays == 1
+    parked = PoisonEvent.objects.get()
+    assert parked.event_id == bad["id"] and "cannot apply the bad one" in parked.reason
