@@ -11,6 +11,8 @@ FIELDS = frozenset({"id", "type", "track", "listener", "ts", "seconds", "source"
 MAX_TRACK_ID = 2**63 - 1
 MAX_SECONDS = 10_000_000
 MAX_SOURCE = 64
+# An error response never grows much beyond the request: echo a few unknown names only.
+MAX_UNKNOWN_ECHOED = 10
 
 
 def _is_number(value) -> bool:
@@ -27,9 +29,14 @@ def event_validate(
     if not isinstance(raw, dict):
         return None, {"non_field_errors": ["Each event must be a JSON object."]}
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(raw) - FIELDS):
+    unknown = sorted(set(raw) - FIELDS)
+    for name in unknown[:MAX_UNKNOWN_ECHOED]:
         # Names are echoed in the response: a lone surrogate ("\ud800") cannot be UTF-8 encoded.
         errors[str(name)[:64].encode("utf-8", "backslashreplace").decode()] = ["Unknown field."]
+    if len(unknown) > MAX_UNKNOWN_ECHOED:
+        errors["non_field_errors"] = [
+            f"{len(unknown) - MAX_UNKNOWN_ECHOED} more unknown fields are not listed."
+        ]
 
     event_id = raw.get("id")
     if event_id is None:

@@ -258,3 +258,17 @@ def test_event_validate_never_raises_and_payloads_are_valid(raw, cookie):
         assert_valid_payload(payload)
     else:
         json.dumps(errors, ensure_ascii=False).encode("utf-8")  # the response body
+
+
+def test_many_unknown_fields_are_summarised_not_all_echoed():
+    from datetime import UTC, datetime, timedelta
+
+    from analytics.validation import MAX_UNKNOWN_ECHOED, event_validate
+
+    raw = {f"junk{i:04d}": i for i in range(1000)}
+    payload, errors = event_validate(
+        raw, listener_cookie=None, now=datetime.now(UTC), max_skew=timedelta(minutes=5)
+    )
+    assert payload is None
+    assert sum(1 for v in errors.values() if v == ["Unknown field."]) == MAX_UNKNOWN_ECHOED
+    assert errors["non_field_errors"] == ["990 more unknown fields are not listed."]
