@@ -32,8 +32,12 @@ if ! command -v rabbitmq-server >/dev/null 2>&1; then
     fi
 fi
 
-# A node that answers ping is already booting (the Debian package may have started it).
-if ! rabbitmqctl -q ping >/dev/null 2>&1; then
+# A node that answers ping is running: booting (the Debian package may have started it), or
+# with its application stopped (`rabbitmqctl stop_app`), which start_app undoes.
+if rabbitmqctl -q ping >/dev/null 2>&1; then
+    say "RabbitMQ's node is running but does not take clients; rabbitmqctl start_app"
+    rabbitmqctl -q start_app >/dev/null 2>&1 || true
+else
     # Debian's packaged server runs as root or rabbitmq only (Homebrew's runs as anyone).
     if [ "$(id -u)" != 0 ] && [ -f /etc/debian_version ]; then
         fail "RabbitMQ is installed but not running: start it with 'sudo rabbitmq-server -detached' (or 'sudo systemctl start rabbitmq-server')."
