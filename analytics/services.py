@@ -116,7 +116,8 @@ def _payload_parse(payload: dict) -> CountableEvent:
             seconds=float(seconds) if seconds is not None else None,
             source=source,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    # OverflowError: a JSON Infinity as track id, or seconds too large for a float.
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise PoisonPayload(f"malformed payload: {exc}") from exc
 
 
@@ -172,8 +173,12 @@ def poison_record(*, payload, reason: str) -> None:
     event_id = str(payload.get("id", ""))[:64] if isinstance(payload, dict) else ""
     event_id = event_id.replace("\x00", "\ufffd") or f"no-id-{uuid.uuid4()}"
     logger.warning("poison event %s: %s", event_id, reason)
-    # PostgreSQL's text and jsonb cannot hold NUL characters.
-    stored = json.loads(json.dumps(payload, default=repr).replace("\\u0000", "\\ufffd"))
+    # PostgreSQL's text and jsonb cannot hold NUL characters, nor NaN or Infinity.
+    try:
+        text = json.dumps(payload, default=repr, allow_nan=False)
+    except ValueError:
+        text = json.dumps({"unstorable": repr(payload)[:4000]})
+    stored = json.loads(text.replace("\\u0000", "\\ufffd"))
     _insert_returning(
         PoisonEvent,
         ["event_id", "payload", "reason", "created_at"],
