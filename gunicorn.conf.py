@@ -15,3 +15,9 @@ def post_worker_init(worker):
     from analytics.publisher import relay_start
 
     relay_start()
+
+
+def worker_exit(server, worker):
+    from analytics.publisher import process_stop
+
+    process_stop()

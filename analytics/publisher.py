@@ -298,7 +298,7 @@ class _Process:
         self.spool = Spool(settings.MVSIC_SPOOL_DIR)
         self._relay: threading.Thread | None = None
         self._relay_lock = threading.Lock()
-        self.relay_wakeup = threading.Event()
+        self._stopping = threading.Event()
 
     def relay_start(self) -> None:
         with self._relay_lock:
@@ -307,11 +307,16 @@ class _Process:
                 self._relay.daemon = True
                 self._relay.start()
 
+    def stop(self) -> None:
+        """Stop the relay and close the open spool segment (what is spooled stays on disk)."""
+        self._stopping.set()
+        if self._relay is not None:
+            self._relay.join(timeout=10)
+        self.spool.rotate()
+
     def _relay_run(self) -> None:
         interval = settings.MVSIC_RELAY_INTERVAL_SECONDS
-        while True:
-            self.relay_wakeup.wait(interval)
-            self.relay_wakeup.clear()
+        while not self._stopping.wait(interval):
             if not self.spool.segments() or not self.broker.available():
                 continue
             try:
@@ -380,6 +385,15 @@ def queue_status() -> dict:
     except Exception as exc:  # report, never raise: this feeds a status page
         status["broker_error"] = f"{type(exc).__name__}: {exc}"
     return status
+
+
+def process_stop() -> None:
+    """Stop this process's relay; the next publish starts afresh (gunicorn's worker_exit)."""
+    global _state
+    with _state_lock:
+        state, _state = _state, None
+    if state is not None and state.pid == os.getpid():
+        state.stop()
 
 
 def relay_start() -> None:

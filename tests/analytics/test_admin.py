@@ -35,7 +35,7 @@ def test_pipeline_health_shows_queue_spool_poison_and_reconcile(
     admin_client, broker_queues, settings, tmp_path
 ):
     settings.MVSIC_SPOOL_DIR = tmp_path
-    publisher._state = None
+    publisher.process_stop()
     try:
         publisher.process_state().spool.append([make_payload(1), make_payload(1)])
         publisher.events_publish([make_payload(1) for _ in range(3)])
@@ -43,7 +43,9 @@ def test_pipeline_health_shows_queue_spool_poison_and_reconcile(
         counts_reconcile()
         page = admin_client.get("/admin/analytics/pipelinehealth/").content.decode()
     finally:
-        publisher._state = None
+        publisher.process_stop()
+        for segment in tmp_path.glob("*.jsonl"):
+            segment.unlink()  # not for the queue that later tests count
     assert "2 events in 1 segment(s)" in page
     assert "track 9 does not exist" in page
     assert "drift 0" in page

@@ -25,9 +25,9 @@ def queue_depth() -> int:
 def fresh_state(settings, tmp_path):
     """This process's publisher, spool and relay, built from the settings of the test."""
     settings.MVSIC_SPOOL_DIR = tmp_path / "spool"
-    publisher._state = None
+    publisher.process_stop()
     yield
-    publisher._state = None
+    publisher.process_stop()
 
 
 def test_message_is_a_celery_task_call_of_record_event():
