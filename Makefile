@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mvsic
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help venv broker services run migrate seed test test-fast lint format clean
+.PHONY: help venv broker services run migrate seed test test-fast lint format clean bench bench-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +41,12 @@ test: venv lint services ## Lint, then the whole suite against PostgreSQL and Ra
 
 test-fast: venv services ## Everything but the browser, fault and slow tests
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser and not fault and not slow" $(PYTEST_ARGS)
+
+bench: venv services ## Benchmark the event pipeline (~25 min; BENCH_ARGS=--quick for ~3 min)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: venv services ## A tiny benchmark run that checks only that counts are exact
+	$(BIN)/pytest tests/test_bench_smoke.py -m slow $(PYTEST_ARGS)
 
 lint: venv ## ruff check and ruff format --check
 	$(BIN)/ruff check .

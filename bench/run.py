@@ -1,0 +1,1648 @@
+"""The event pipeline benchmark: `make bench` (full), `make bench BENCH_ARGS=--quick`, `--smoke`.
+
+Everything runs on this machine, side by side in one run, and is reported as ratios against
+baselines measured in the same run (the machine is small and shared):
+
+1. ingest     POST /api/v1/events/ vs a bare DRF view (ceiling) and a naive synchronous
+              UPDATE view, one gunicorn configuration for all; plus arrays of 50 events.
+2. pipeline   events published straight to the queue, then counted by 1, 2, 4 worker
+              processes, vs Celery draining as many no-op tasks with the same concurrency.
+3. freshness  lag from a 202 to the stats API showing the event, under open-loop load at
+              50% and 90% of the highest rate the whole pipeline sustains here.
+4. history    dashboard and stats API time with 10 thousand and 10 million stored events.
+5. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
+
+Prints one table and writes bench/results/<timestamp>.json and bench/results/latest.json.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BIN = Path(sys.executable).parent
+RESULTS = BENCH / "results"
+
+MODES = {
+    # seconds of each wrk run, events per pipeline run, soak events, history events, ...
+    "smoke": dict(
+        wrk_seconds=2, warmup=1, rounds=1, pipeline_events=300, soak_events=300, history=(200, 0),
+        fresh_seconds=4, get_seconds=2, workers=[1], sustained_seconds=3,
+    ),
+    "quick": dict(
+        wrk_seconds=4, warmup=2, rounds=2, pipeline_events=10_000, soak_events=20_000,
+        history=(10_000, 200_000), fresh_seconds=8, get_seconds=6, workers=[1, 2],
+        sustained_seconds=6,
+    ),
+    "full": dict(
+        wrk_seconds=8, warmup=3, rounds=4, pipeline_events=40_000, soak_events=1_000_000,
+        history=(10_000, 10_000_000), fresh_seconds=30, get_seconds=12, workers=[1, 2, 4],
+        sustained_seconds=20,
+    ),
+}  # fmt: skip
+
+ARTISTS = 5
+TRACKS_PER_ARTIST = 20
+MARKER_TRACKS = 3
+LISTENERS = 10_000
+WRK_THREADS = 2
+WRK_CONNECTIONS = 16
+BATCH = 50
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+# --- configuration of this run -------------------------------------------------------------
+def configure(args) -> None:
+    """Environment for this process and every process it starts (one tag, own queues)."""
+    tag = args.tag
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}",
+        MVSIC_EVENTS_QUEUE=f"mvsic.{tag}.events",
+        MVSIC_DEFAULT_QUEUE=f"mvsic.{tag}.default",
+        MVSIC_BENCH_NOOP_QUEUE=f"mvsic.{tag}.noop",
+        MVSIC_SPOOL_DIR=f"/tmp/mvsic-{tag}-spool",
+        PORT=str(args.port),
+        GUNICORN_ACCESS_LOG=str(args.run_dir / "access.log"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk_ensure() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing wrk (Debian package)")
+        quiet = {"check": False, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        subprocess.run(["apt-get", "update", "-qq"], **quiet)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], **quiet)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian).")
+    return found
+
+
+def retry(what: str, fn, *, attempts: int = 30, pause: float = 5.0):
+    """Run fn, waiting out a database or broker that went away (fault tests share them)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log(f"{what} failed ({type(exc).__name__}: {exc}); retrying in {pause:.0f}s")
+            time.sleep(pause)
+            with contextlib.suppress(Exception):
+                from django.db import connection
+
+                connection.close()
+
+
+# --- database -------------------------------------------------------------------------------
+def database_prepare(args) -> None:
+    import psycopg2
+
+    def create():
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
+            if not cursor.fetchone():
+                cursor.execute(f'CREATE DATABASE "{args.db}"')
+        conn.close()
+
+    retry("creating the database", create)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    retry("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
+
+
+ANALYTICS_TABLES = [
+    "analytics_event",
+    "analytics_trackstats",
+    "analytics_artiststats",
+    "analytics_trackhour",
+    "analytics_tracklistener",
+    "analytics_artistlistener",
+    "analytics_listenerhour",
+    "analytics_likestate",
+    "analytics_poisonevent",
+]
+
+
+def sql(statement: str, params=None, *, fetch: bool = False):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if fetch else None
+
+
+def analytics_reset() -> None:
+    sql(f"TRUNCATE {', '.join(ANALYTICS_TABLES)}")
+
+
+def seed() -> dict:
+    """Artists, tracks, marker tracks, and a member login with a token and a session."""
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from mvsic.models import Artist, Track
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-member")
+    tracks = []
+    for a in range(1, ARTISTS + 2):
+        marker = a == ARTISTS + 1
+        slug = "bench-markers" if marker else f"bench-artist-{a}"
+        artist, _ = Artist.objects.get_or_create(slug=slug, defaults={"name": slug})
+        artist.members.add(user)
+        for t in range(1, (MARKER_TRACKS if marker else TRACKS_PER_ARTIST) + 1):
+            track, _ = Track.objects.get_or_create(
+                artist=artist,
+                title=f"{slug} track {t:02d}",
+                defaults={"duration": 180.0, "audio": "tracks/none.wav"},
+            )
+            tracks.append((track.id, marker))
+    token, _ = Token.objects.get_or_create(user=user)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    load = sorted(t for t, marker in tracks if not marker)
+    # Load tracks must be one contiguous id range (the wrk script picks ids in a range).
+    assert load == list(range(load[0], load[-1] + 1)), "bench tracks are not contiguous"
+    return {
+        "first_track": load[0],
+        "last_track": load[-1],
+        "markers": sorted(t for t, marker in tracks if marker),
+        "artist_slug": "bench-artist-1",
+        "artist_track": Track.objects.filter(artist__slug="bench-artist-1")
+        .order_by("id")
+        .first()
+        .id,
+        "token": token.key,
+        "session": session.session_key,
+    }
+
+
+def counts() -> dict:
+    events, plays = sql(
+        "SELECT (SELECT count(*) FROM analytics_event), "
+        "(SELECT coalesce(sum(plays), 0) FROM analytics_trackstats)",
+        fetch=True,
+    )[0]
+    return {"events": int(events), "plays": int(plays)}
+
+
+def event_count() -> int:
+    return retry(
+        "counting events", lambda: sql("SELECT count(*) FROM analytics_event", fetch=True)
+    )[0][0]
+
+
+# --- broker ---------------------------------------------------------------------------------
+def _queue(name: str):
+    from django.conf import settings
+
+    return next(q for q in settings.CELERY_TASK_QUEUES if q.name == name)
+
+
+def queue_depth(name: str) -> int:
+    """Messages ready in a queue (not counting those delivered and not yet acked)."""
+    from django.conf import settings
+    from kombu import Connection
+
+    def depth():
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
+            return _queue(name)(conn.channel()).queue_declare(passive=True)[1]
+
+    return retry("reading queue depth", depth)
+
+
+def queues_purge() -> None:
+    from django.conf import settings
+    from kombu import Connection
+
+    def purge():
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
+            for queue in settings.CELERY_TASK_QUEUES:
+                bound = queue(conn.channel())
+                bound.declare()
+                bound.purge()
+
+    retry("purging the bench queues", purge)
+
+
+def queues_delete() -> None:
+    from django.conf import settings
+    from kombu import Connection
+
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
+        for queue in settings.CELERY_TASK_QUEUES:
+            with contextlib.suppress(Exception):
+                queue(conn.channel()).delete()
+            with contextlib.suppress(Exception):
+                queue.exchange(conn.channel()).delete()
+
+
+def payloads_make(n: int, first_track: int, last_track: int) -> list[dict]:
+    """Accepted-event payloads as the capture endpoint queues them (90% plays)."""
+    now = datetime.now(UTC).isoformat()
+    payloads = []
+    for _ in range(n):
+        roll = random.random()
+        kind = "play" if roll < 0.9 else "like" if roll < 0.97 else "unlike"
+        payloads.append(
+            {
+                "id": str(uuid.uuid4()),
+                "type": kind,
+                "track": random.randint(first_track, last_track),
+                "listener": f"fan-{random.randint(1, LISTENERS)}",
+                "ts": now,
+                "received_at": now,
+                "seconds": 31.5 if kind == "play" else None,
+                "source": "bench",
+            }
+        )
+    return payloads
+
+
+def publish(n: int, seed_info: dict, *, queue: str | None = None, chunk: int = 5000) -> dict:
+    """Publish n events with the app's own publisher (confirmed), to the events queue or,
+    as `bench.noop` tasks with the same bodies, to the no-op queue. Returns play counts."""
+    from django.conf import settings
+
+    from analytics import publisher
+
+    broker = publisher.BrokerPublisher(
+        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=60, pause=1
+    )
+    if queue:
+        broker.queue = _queue(queue)
+    plays = 0
+    started = time.monotonic()
+    sent = 0
+    while sent < n:
+        batch = payloads_make(
+            min(chunk, n - sent), seed_info["first_track"], seed_info["last_track"]
+        )
+        plays += sum(p["type"] == "play" for p in batch)
+        messages = [publisher.task_message(p) for p in batch]
+        if queue:
+            for message in messages:
+                message.properties["application_headers"]["task"] = "bench.noop"
+        retry("publishing", lambda messages=messages: broker.publish(messages))
+        sent += len(batch)
+    return {"events": n, "plays": plays, "seconds": time.monotonic() - started}
+
+
+# --- processes ------------------------------------------------------------------------------
+LIVE: dict[int, str] = {}  # pid of each process this run started -> its role (for CPU shares)
+
+
+class Proc:
+    def __init__(self, name: str, command: list[str], log_path: Path, env: dict | None = None):
+        self.name = name
+        self.log_path = log_path
+        self.handle = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        LIVE[self.proc.pid] = "web" if name == "gunicorn" else name.split("-")[0] + "_worker"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_log(self, marker: bytes, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
+            if marker in self.log_path.read_bytes():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} not ready: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        LIVE.pop(self.proc.pid, None)
+        self.handle.close()
+
+
+def web_start(args) -> Proc:
+    web = Proc(
+        "gunicorn",
+        [str(BIN / "gunicorn"), "mvsic.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],
+        args.run_dir / "web.log",
+        env={"WEB_CONCURRENCY": str(args.web_workers), "WEB_THREADS": str(args.web_threads)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2).read()  # noqa: S310
+            return web
+        except OSError:
+            if not web.alive():
+                raise RuntimeError(f"gunicorn exited: {web.log_path.read_text()[-2000:]}") from None
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in 60 s")
+
+
+def workers_start(args, n: int, *, noop: bool = False, concurrency: int = 1) -> list[Proc]:
+    """n batch workers (`--event-batches`), or one plain worker draining the no-op queue."""
+    from django.conf import settings
+
+    procs = []
+    for i in range(n):
+        name = f"{'noop' if noop else 'events'}-{i}-{uuid.uuid4().hex[:4]}"
+        command = [
+            str(BIN / "celery"), "-A", "mvsic", "worker", "--loglevel", "WARNING",
+            "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
+            "--hostname", f"{name}@%h",
+        ]  # fmt: skip
+        if noop:
+            command += ["-Q", os.environ["MVSIC_BENCH_NOOP_QUEUE"], "-I", "bench.tasks"]
+        else:
+            command += ["-Q", settings.MVSIC_DEFAULT_QUEUE, "--event-batches"]
+        procs.append(Proc(name, command, args.run_dir / f"{name}.log"))
+    for proc in procs:
+        # WARNING hides " ready."; the batch step logs nothing at WARNING either: wait for
+        # the worker to be consuming (its queue shows a consumer), checked by the caller.
+        proc.wait_log(b"", timeout=5)
+    return procs
+
+
+def consumers(name: str) -> int:
+    from django.conf import settings
+    from kombu import Connection
+
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
+        return _queue(name)(conn.channel()).queue_declare(passive=True)[2]
+
+
+def wait_consumers(name: str, n: int, procs: list[Proc], timeout: float = 90) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
+        if consumers(name) >= n:
+            return time.monotonic()
+        time.sleep(0.02)
+    raise RuntimeError(f"{n} consumers did not attach to {name} in {timeout:.0f}s")
+
+
+def stop_all(procs: list[Proc]) -> None:
+    for proc in procs:
+        proc.stop()
+
+
+def process_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                stat = (entry / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, by role: this run's web and
+    workers, RabbitMQ, PostgreSQL, the load generators, and everything else (other users)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    comm: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            head, rest = stat.rsplit(")", 1)
+            fields = rest.split()
+            pid = int(entry.name)
+            parent[pid] = int(fields[1])
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+            comm[pid] = head.split("(", 1)[1]
+    roles: dict[str, float] = {}
+    for pid, seconds in cpu.items():
+        role, p = None, pid
+        while p > 1 and role is None:
+            role = LIVE.get(p)
+            p = parent.get(p, 0)
+        if role is None:
+            name = comm[pid]
+            role = (
+                "rabbitmq" if name in ("beam.smp", "epmd", "erl_child_setup", "inet_gethost")
+                else "postgres" if name.startswith("postgres")
+                else "load" if name == "wrk" or pid in LOADERS
+                else "other"
+            )  # fmt: skip
+        roles[role] = roles.get(role, 0.0) + seconds
+    return roles
+
+
+LOADERS: set[int] = set()  # open-loop sender processes
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after.get(k, 0) - before.get(k, 0), 2) for k in after if k in before}
+
+
+def memory(pid: int) -> dict:
+    """VmRSS and VmHWM (peak) in MiB of a process and each of its descendants."""
+    out = {}
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+            )
+            out[p] = {
+                "name": fields["Name"].strip(),
+                "rss_mb": int(fields["VmRSS"].split()[0]) / 1024,
+                "hwm_mb": int(fields["VmHWM"].split()[0]) / 1024,
+            }
+    return out
+
+
+def memory_sum(pid: int) -> dict:
+    per = memory(pid)
+    return {
+        "processes": len(per),
+        "rss_mb": round(sum(p["rss_mb"] for p in per.values()), 1),
+        "hwm_mb": round(sum(p["hwm_mb"] for p in per.values()), 1),
+        "max_process_hwm_mb": round(max((p["hwm_mb"] for p in per.values()), default=0), 1),
+    }
+
+
+# --- wrk --------------------------------------------------------------------------------------
+def wrk(
+    args, path: str, seconds: float, *, script: str, script_args=(), headers=(), c=None, t=None
+):
+    seconds = max(1, round(seconds))  # wrk takes whole seconds
+    command = [
+        args.wrk, f"-t{t or WRK_THREADS}", f"-c{c or WRK_CONNECTIONS}", f"-d{seconds}s",
+        "--timeout", "10s", "-s", str(BENCH / "lua" / script),
+    ]  # fmt: skip
+    for header in headers:
+        command += ["-H", header]
+    command += [f"http://127.0.0.1:{args.port}{path}", "--", *map(str, script_args)]
+    out = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {out.stdout[-1000:]} {out.stderr[-1000:]}")
+    result = json.loads(line.removeprefix("BENCH_JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["ok"] = sum(n for code, n in result["by_status"].items() if code.startswith("2"))
+    return result
+
+
+def nonce() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def post_load(args, path: str, seconds: float, per_request: int, seed_info: dict) -> dict:
+    return wrk(
+        args,
+        path,
+        seconds,
+        script="events.lua",
+        script_args=(
+            per_request,
+            seed_info["first_track"],
+            seed_info["last_track"],
+            nonce(),
+            LISTENERS,
+        ),
+    )
+
+
+# --- phases ---------------------------------------------------------------------------------
+def phase_ingest(args, mode, seed_info, results) -> tuple[int, int]:
+    """Closed-loop wrk against each endpoint, no worker running, in interleaved rounds (so
+    drift on a shared machine hits every endpoint alike). Returns events (accepted, sent)."""
+    log(f"ingest: the capture endpoint and its two baselines, {mode['rounds']} rounds")
+    endpoints = [
+        ("bare", "/bench/bare/", 1),
+        ("naive", "/bench/naive/", 1),
+        ("events", "/api/v1/events/", 1),
+        ("bare_batch", "/bench/bare/", BATCH),
+        ("events_batch", "/api/v1/events/", BATCH),
+    ]
+    accepted = sent = 0
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in endpoints}
+    cpu: dict[str, dict[str, float]] = {name: {} for name, _, _ in endpoints}
+    for round_ in range(mode["rounds"]):
+        for name, path, per_request in endpoints:
+            if round_ == 0:
+                warm = post_load(args, path, mode["warmup"], per_request, seed_info)
+            before = cpu_snapshot()
+            loads = [post_load(args, path, mode["wrk_seconds"], per_request, seed_info)]
+            for role, seconds in cpu_delta(before, cpu_snapshot()).items():
+                cpu[name][role] = cpu[name].get(role, 0.0) + seconds
+            if round_ == 0:
+                loads.insert(0, warm)
+            if path.startswith("/api/"):
+                for load in loads:
+                    accepted += load["by_status"].get("202", 0) * per_request
+                    # Requests in flight when wrk stops are served but never read by wrk.
+                    sent += load["events_sent"]
+            runs[name].append(loads[-1])
+    ingest = {}
+    for name, _, per_request in endpoints:
+        rounds = runs[name]
+        seconds = sum(r["duration_us"] for r in rounds) / 1e6
+        ok = sum(r["ok"] for r in rounds)
+        by_status: dict[str, int] = {}
+        for r in rounds:
+            for code, n in r["by_status"].items():
+                by_status[code] = by_status.get(code, 0) + n
+        ingest[name] = {
+            "per_request": per_request,
+            "rps": sum(r["requests"] for r in rounds) / seconds,
+            "events_per_s": ok * per_request / seconds,
+            "p50_us": statistics.median(r["p50_us"] for r in rounds),
+            "p99_us": statistics.median(r["p99_us"] for r in rounds),
+            "rps_rounds": [round(r["rps"]) for r in rounds],
+            # CPU milliseconds per request spent by each role (2 cores = 2000 ms per second).
+            "cpu_ms_per_request": {
+                role: round(1000 * sec / max(1, sum(r["requests"] for r in rounds)), 3)
+                for role, sec in sorted(cpu[name].items())
+            },
+            "by_status": by_status,
+            "errors": [r["errors"] for r in rounds],
+        }
+        run = ingest[name]
+        log(
+            f"  {name:13s} {run['rps']:8.0f} req/s  {run['events_per_s']:8.0f} events/s  "
+            f"p50 {run['p50_us'] / 1000:6.1f} ms  p99 {run['p99_us'] / 1000:6.1f} ms  "
+            f"rounds {run['rps_rounds']}  statuses {run['by_status']}"
+        )
+        log(f"      CPU ms per request: {run['cpu_ms_per_request']}")
+    results["ingest"] = ingest
+    return accepted, sent
+
+
+def drain(args, expected: int, *, workers: int = 1, label: str = "") -> dict:
+    """Start workers, wait until `expected` events are stored, stop them."""
+    from django.conf import settings
+
+    procs = workers_start(args, workers)
+    try:
+        ready = wait_consumers(settings.MVSIC_EVENTS_QUEUE, workers, procs)
+        done = wait_count(expected, procs, timeout=args.drain_timeout)
+        return {"events": expected, "seconds": done - ready, "label": label}
+    finally:
+        stop_all(procs)
+
+
+def wait_count(expected: int, procs: list[Proc], *, timeout: float, marks=None) -> float:
+    """Poll the stored event count until it reaches `expected`; record when it passed each
+    count in `marks` (a dict count -> time, filled in)."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
+        now_count = event_count()
+        now = time.monotonic()
+        if marks is not None:
+            for mark in marks:
+                if marks[mark] is None and now_count >= mark:
+                    marks[mark] = now
+        if now_count >= expected:
+            return now
+        if now_count != last:
+            last = now_count
+        time.sleep(0.05)
+    raise RuntimeError(f"events stuck at {last} of {expected} after {timeout:.0f}s")
+
+
+def phase_pipeline(args, mode, seed_info, results) -> None:
+    """For each worker count: N events published first, then counted; then N no-ops."""
+    from django.conf import settings
+
+    n = mode["pipeline_events"]
+    pipeline = {}
+    for w in args.workers or mode["workers"]:
+        log(f"pipeline: {n} events, {w} batch worker process(es)")
+        before = counts()
+        published = publish(n, seed_info)
+        procs = workers_start(args, w)
+        try:
+            ready = wait_consumers(settings.MVSIC_EVENTS_QUEUE, w, procs)
+            cpu_before = cpu_snapshot()
+            marks = {before["events"] + n // 10: None, before["events"] + n * 9 // 10: None}
+            done = wait_count(before["events"] + n, procs, timeout=args.drain_timeout, marks=marks)
+            rss = {p.name: memory_sum(p.pid) for p in procs}
+            cpu = cpu_delta(cpu_before, cpu_snapshot())
+        finally:
+            stop_all(procs)
+        after = counts()
+        lo, hi = sorted(marks)
+        events = {
+            "published": n,
+            "publish_seconds": published["seconds"],
+            "publish_rate": n / published["seconds"],
+            "seconds": done - ready,
+            "rate": n / (done - ready),
+            "steady_rate": (hi - lo) / (marks[hi] - marks[lo]) if marks[hi] != marks[lo] else None,
+            "counted": after["events"] - before["events"],
+            "plays_counted": after["plays"] - before["plays"],
+            "plays_published": published["plays"],
+            "rss": rss,
+            "cpu_us_per_event": {k: round(1e6 * v / n, 1) for k, v in sorted(cpu.items())},
+        }
+        events["exact"] = events["counted"] == n and events["plays_counted"] == published["plays"]
+        log(
+            f"  counted {events['counted']}/{n} in {events['seconds']:.2f}s = "
+            f"{events['rate']:.0f} events/s (steady {events['steady_rate'] or 0:.0f}); "
+            f"exact={events['exact']}"
+        )
+
+        log(f"pipeline: {n} Celery no-op tasks, one plain worker --concurrency {w}")
+        noop_queue = os.environ["MVSIC_BENCH_NOOP_QUEUE"]
+        publish(n, seed_info, queue=noop_queue)
+        procs = workers_start(args, 1, noop=True, concurrency=w)
+        try:
+            ready = wait_consumers(noop_queue, 1, procs)
+            cpu_before = cpu_snapshot()
+            deadline = time.monotonic() + args.drain_timeout
+            while queue_depth(noop_queue) > 0:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no-op queue did not drain")
+                time.sleep(0.05)
+            done = time.monotonic()
+            rss_noop = {p.name: memory_sum(p.pid) for p in procs}
+            cpu = cpu_delta(cpu_before, cpu_snapshot())
+        finally:
+            stop_all(procs)
+        noop = {
+            "tasks": n,
+            "seconds": done - ready,
+            "rate": n / (done - ready),
+            "rss": rss_noop,
+            "cpu_us_per_task": {k: round(1e6 * v / n, 1) for k, v in sorted(cpu.items())},
+        }
+        log(f"  CPU µs per event: {events['cpu_us_per_event']}")
+        log(f"  drained {n} no-ops in {noop['seconds']:.2f}s = {noop['rate']:.0f} tasks/s")
+        log(f"  CPU µs per no-op: {noop['cpu_us_per_task']}")
+        pipeline[str(w)] = {"events": events, "noop": noop, "ratio": events["rate"] / noop["rate"]}
+    results["pipeline"] = pipeline
+
+
+def phase_sustained(args, mode, seed_info, results) -> float:
+    """Closed-loop single-event load with one batch worker counting alongside: the rate the
+    whole pipeline keeps up with on this machine."""
+    from django.conf import settings
+
+    log("sustained: single-event load with a worker counting at the same time")
+    procs = workers_start(args, args.fresh_workers)
+    try:
+        wait_consumers(settings.MVSIC_EVENTS_QUEUE, args.fresh_workers, procs)
+        start_count = event_count()
+        warm = post_load(args, "/api/v1/events/", mode["warmup"], 1, seed_info)
+        counted_before = event_count()
+        run = post_load(args, "/api/v1/events/", mode["sustained_seconds"], 1, seed_info)
+        counted_after = event_count()
+        seconds = run["duration_us"] / 1e6
+        accepted_rate = run["by_status"].get("202", 0) / seconds
+        counted_rate = (counted_after - counted_before) / seconds
+        expected = start_count + warm["by_status"].get("202", 0) + run["by_status"].get("202", 0)
+        backlog = expected - counted_after
+        done = wait_count(expected, procs, timeout=args.drain_timeout)
+        web_mem = memory_sum(args.web.pid)
+    finally:
+        stop_all(procs)
+    keeps_up = backlog <= accepted_rate * 2
+    sustained = accepted_rate if keeps_up else counted_rate
+    results["sustained"] = {
+        "accepted_rate": accepted_rate,
+        "counted_rate": counted_rate,
+        "backlog_at_end": backlog,
+        "drained_seconds_after": done - time.monotonic(),
+        "rate": sustained,
+        "keeps_up": keeps_up,
+        "p50_ms": run["p50_us"] / 1000,
+        "p99_ms": run["p99_us"] / 1000,
+        "web_memory": web_mem,
+    }
+    log(
+        f"  accepted {accepted_rate:.0f}/s, counted {counted_rate:.0f}/s, backlog {backlog}: "
+        f"sustained {sustained:.0f} events/s"
+    )
+    return sustained
+
+
+def phase_freshness(args, mode, seed_info, results, sustained: float) -> None:
+    from django.conf import settings
+
+    freshness = {}
+    procs = workers_start(args, args.fresh_workers)
+    try:
+        wait_consumers(settings.MVSIC_EVENTS_QUEUE, args.fresh_workers, procs)
+        for share in (0.5, 0.9):
+            rate = max(1.0, sustained * share)
+            log(f"freshness: open-loop {rate:.0f} events/s ({share:.0%} of sustained)")
+            settle(procs)
+            base = event_count()
+            result = openloop(args, mode, seed_info, rate)
+            # Every request got an answer: the count must move by exactly the 202s.
+            accepted = result["by_status"].get("202", 0) + result["markers_accepted"]
+            wait_count(base + accepted, procs, timeout=args.drain_timeout)
+            settle(procs)
+            result["counted"] = event_count() - base
+            result["accepted"] = accepted
+            result["exact"] = result["counted"] == accepted
+            result["share"] = share
+            freshness[f"{int(share * 100)}"] = result
+            log(
+                f"  achieved {result['rate_achieved']:.0f}/s, late p99 "
+                f"{result['late_p99_ms']:.0f} ms, {result['samples']} markers: lag p50 "
+                f"{result['lag_p50_ms'] or 0:.0f} p95 {result['lag_p95_ms'] or 0:.0f} "
+                f"p99 {result['lag_p99_ms'] or 0:.0f} ms"
+            )
+        results["web_memory_after_freshness"] = memory_sum(args.web.pid)
+    finally:
+        stop_all(procs)
+    results["freshness"] = freshness
+
+
+def openloop(args, mode, seed_info, rate: float, processes: int = 2) -> dict:
+    """Fixed-rate load from `processes` sender processes; the first also samples markers."""
+    procs = []
+    for i in range(processes):
+        command = [sys.executable, str(BENCH / "openloop.py"), "--port", str(args.port)]
+        command += ["--rate", f"{rate / processes:.2f}", "--duration", str(mode["fresh_seconds"])]
+        command += ["--threads", "64", "--token", seed_info["token"]]
+        command += ["--first-track", str(seed_info["first_track"])]
+        command += ["--last-track", str(seed_info["last_track"])]
+        if i == 0:
+            command += ["--marker-tracks", ",".join(map(str, seed_info["markers"]))]
+        procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        LOADERS.add(procs[-1].pid)
+    outs = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=mode["fresh_seconds"] + 180)
+        if proc.returncode != 0:
+            raise RuntimeError(f"open-loop sender failed: {stderr.decode()[-2000:]}")
+        outs.append(json.loads(stdout.decode().strip().splitlines()[-1]))
+    merged = dict(outs[0])
+    merged["rate_offered"] = rate
+    merged["rate_achieved"] = sum(o["rate_achieved"] for o in outs)
+    merged["sent"] = sum(o["sent"] for o in outs)
+    merged["by_status"] = {}
+    for o in outs:
+        for code, n in o["by_status"].items():
+            merged["by_status"][code] = merged["by_status"].get(code, 0) + n
+    for key in ("late_p50_ms", "late_p99_ms", "latency_p50_ms", "latency_p99_ms"):
+        merged[key] = max(o[key] for o in outs)  # the worse of the senders
+    merged["processes"] = processes
+    return merged
+
+
+def phase_soak(args, mode, seed_info, results) -> None:
+    """Worker RSS after a warm-up and after counting `soak_events` more events."""
+    from django.conf import settings
+
+    n = mode["soak_events"]
+    warm_n = min(50_000, max(n // 10, 100))
+    log(f"soak: one batch worker, {warm_n} warm-up events, then {n} events")
+    before = counts()
+    publish(warm_n, seed_info)
+    procs = workers_start(args, 1)
+    try:
+        wait_consumers(settings.MVSIC_EVENTS_QUEUE, 1, procs)
+        wait_count(before["events"] + warm_n, procs, timeout=args.drain_timeout)
+        time.sleep(1)
+        rss_before = memory_sum(procs[0].pid)
+        started = time.monotonic()
+        published = publish(n, seed_info)  # the worker counts while this publishes
+        done = wait_count(before["events"] + warm_n + n, procs, timeout=args.drain_timeout * 20)
+        time.sleep(1)
+        rss_after = memory_sum(procs[0].pid)
+        main_before = memory(procs[0].pid)[procs[0].pid]
+    finally:
+        stop_all(procs)
+    after = counts()
+    growth = rss_after["rss_mb"] / rss_before["rss_mb"] - 1
+    results["soak"] = {
+        "events": n,
+        "seconds": done - started,
+        "rate": n / (done - started),
+        "publish_seconds": published["seconds"],
+        "rss_before": rss_before,
+        "rss_after": rss_after,
+        "main_process_after": main_before,
+        "growth": growth,
+        "counted": after["events"] - before["events"],
+        "exact": after["events"] - before["events"] == warm_n + n,
+    }
+    log(
+        f"  worker RSS {rss_before['rss_mb']:.0f} -> {rss_after['rss_mb']:.0f} MiB "
+        f"({growth:+.1%}); {n} events in {done - started:.0f}s; exact={results['soak']['exact']}"
+    )
+
+
+HISTORY_SQL = """
+INSERT INTO analytics_event (id, type, track_id, listener, ts, received_at, seconds, source,
+                             counted_at)
+SELECT gen_random_uuid(), k.kind, %(first)s + (random() * %(span_tracks)s)::int,
+       'fan-' || (1 + (random() * %(listeners)s)::int), k.ts, k.ts,
+       CASE WHEN k.kind = 'play' THEN 31.5 END, 'history', k.ts
+FROM (
+    SELECT CASE WHEN r < 0.9 THEN 'play' WHEN r < 0.97 THEN 'like' ELSE 'unlike' END AS kind,
+           %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz)
+               AS ts
+    FROM (SELECT random() AS r FROM generate_series(1, %(n)s)) g
+) k
+"""
+
+# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does).
+REBUILD_SQL = [
+    "TRUNCATE analytics_trackhour, analytics_tracklistener, analytics_artistlistener, "
+    "analytics_listenerhour, analytics_likestate, analytics_trackstats, analytics_artiststats",
+    """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
+       SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
+              count(*) FILTER (WHERE type = 'like'), count(*) FILTER (WHERE type = 'unlike')
+       FROM analytics_event GROUP BY 1, 2""",
+    """INSERT INTO analytics_tracklistener (track_id, listener)
+       SELECT DISTINCT track_id, listener FROM analytics_event WHERE type = 'play'""",
+    """INSERT INTO analytics_artistlistener (artist_id, listener)
+       SELECT DISTINCT t.artist_id, e.listener FROM analytics_event e
+       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play'""",
+    """INSERT INTO analytics_listenerhour (track_id, hour, listener)
+       SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
+       WHERE type = 'play'""",
+    """INSERT INTO analytics_likestate (track_id, listener, liked, ts, received_at, event_id)
+       SELECT DISTINCT ON (track_id, listener) track_id, listener, type = 'like', ts,
+              received_at, id
+       FROM analytics_event WHERE type IN ('like', 'unlike')
+       ORDER BY track_id, listener, ts DESC, received_at DESC, id DESC""",
+    """INSERT INTO analytics_trackstats (track_id, plays, likes, listeners, updated_at)
+       SELECT t.id,
+              (SELECT count(*) FROM analytics_event e WHERE e.track_id = t.id
+                 AND e.type = 'play'),
+              (SELECT count(*) FROM analytics_likestate s WHERE s.track_id = t.id AND s.liked),
+              (SELECT count(*) FROM analytics_tracklistener l WHERE l.track_id = t.id), now()
+       FROM mvsic_track t""",
+    """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at)
+       SELECT a.id,
+              (SELECT coalesce(sum(s.plays), 0) FROM analytics_trackstats s
+                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
+              (SELECT coalesce(sum(s.likes), 0) FROM analytics_trackstats s
+                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
+              (SELECT count(*) FROM analytics_artistlistener l WHERE l.artist_id = a.id), now()
+       FROM mvsic_artist a""",
+]
+
+
+def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> float:
+    from django.db import connection
+
+    began = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET work_mem = '256MB'")
+        step = 1_000_000
+        for offset in range(0, n, step):
+            cursor.execute(
+                HISTORY_SQL,
+                {
+                    "n": min(step, n - offset),
+                    "first": seed_info["first_track"],
+                    "span_tracks": seed_info["last_track"] - seed_info["first_track"],
+                    "listeners": LISTENERS * 10 - 1,
+                    "start": start,
+                    "end": end,
+                },
+            )
+        for statement in REBUILD_SQL:
+            cursor.execute(statement)
+        cursor.execute("RESET work_mem")
+    # As autovacuum would have by then: fresh planner statistics and visibility map.
+    old = connection.get_autocommit()
+    connection.set_autocommit(True)
+    with connection.cursor() as cursor:
+        for table in ANALYTICS_TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    connection.set_autocommit(old)
+    return time.monotonic() - began
+
+
+def history_measure(args, mode, seed_info) -> dict:
+    urls = {
+        "dashboard": (
+            f"/dashboard/{seed_info['artist_slug']}/",
+            [f"Cookie: sessionid={seed_info['session']}"],
+        ),
+        "artist_stats_api": (
+            f"/api/v1/artists/{seed_info['artist_slug']}/stats/",
+            [f"Authorization: Token {seed_info['token']}"],
+        ),
+        "track_stats_api": (
+            f"/api/v1/tracks/{seed_info['artist_track']}/stats/",
+            [f"Authorization: Token {seed_info['token']}"],
+        ),
+    }
+    rounds: dict[str, list[dict]] = {name: [] for name in urls}
+    for path, headers in urls.values():  # warm every gunicorn worker's caches
+        wrk(args, path, 2, script="get.lua", headers=headers, c=4, t=1)
+    for _ in range(3):  # interleaved, so a noisy moment hits all three alike
+        for name, (path, headers) in urls.items():
+            run = wrk(
+                args, path, mode["get_seconds"] / 3, script="get.lua", headers=headers, c=2, t=1
+            )
+            if run["by_status"].get("200", 0) != run["requests"]:
+                raise RuntimeError(f"{path} answered {run['by_status']}")
+            rounds[name].append(run)
+    out = {}
+    for name, runs in rounds.items():
+        out[name] = {
+            "rps": statistics.median(r["rps"] for r in runs),
+            "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
+            "p99_ms": statistics.median(r["p99_us"] for r in runs) / 1000,
+            "p50_ms_rounds": [round(r["p50_us"] / 1000, 1) for r in runs],
+        }
+        log(
+            f"  {name:17s} p50 {out[name]['p50_ms']:6.1f} ms  p99 {out[name]['p99_ms']:6.1f} ms"
+            f"  {out[name]['rps']:.0f} req/s  rounds {out[name]['p50_ms_rounds']}"
+        )
+    return out
+
+
+def phase_history(args, mode, seed_info, results) -> None:
+    """The same recent week of traffic with little and with a lot of older history."""
+    small, big = mode["history"]
+    now = datetime.now(UTC)
+    week = now - timedelta(days=7)
+    analytics_reset()
+    log(f"history: {small} events in the last 7 days")
+    seconds = history_add(small, week, now, seed_info)
+    history = {"small": {"events": small, "generate_seconds": seconds}}
+    history["small"].update(history_measure(args, mode, seed_info))
+    if big > small:
+        log(f"history: + {big - small} events over the two years before (SQL, not HTTP)")
+        seconds = history_add(big - small, now - timedelta(days=730), week, seed_info)
+        history["big"] = {"events": big, "generate_seconds": seconds}
+        history["big"].update(history_measure(args, mode, seed_info))
+        if args.pipeline_at_history:
+            n = mode["pipeline_events"]
+            log(f"history: {n} events counted by one worker on top of {big} stored")
+            from django.conf import settings
+
+            before = event_count()
+            publish(n, seed_info)
+            procs = workers_start(args, 1)
+            try:
+                ready = wait_consumers(settings.MVSIC_EVENTS_QUEUE, 1, procs)
+                done = wait_count(before + n, procs, timeout=args.drain_timeout * 5)
+            finally:
+                stop_all(procs)
+            history["big"]["pipeline_rate_1_worker"] = n / (done - ready)
+            log(f"  {n / (done - ready):.0f} events/s")
+    results["history"] = history
+
+
+# --- micro: where a request's time goes -----------------------------------------------------
+def phase_micro(seed_info, results) -> None:
+    """In-process costs of each step of the capture path and of counting, per event."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from analytics import publisher, services, validation
+
+    raw = {
+        "id": str(uuid.uuid4()),
+        "type": "play",
+        "track": seed_info["first_track"],
+        "listener": "fan-1",
+        "seconds": 31.5,
+        "source": "bench",
+    }
+    body = json.dumps(raw).encode()
+    now, skew = timezone.now(), timedelta(seconds=300)
+    micro = {}
+
+    def per_call(fn, n=20_000):
+        started = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - started) / n * 1e6
+
+    micro["json_parse_us"] = per_call(lambda: json.loads(body))
+    micro["validate_us"] = per_call(
+        lambda: validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)
+    )
+    payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
+    micro["task_message_us"] = per_call(lambda: publisher.task_message(payload))
+    broker = publisher.BrokerPublisher(
+        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=10, pause=1
+    )
+    for group in (1, 8, 50):
+        rounds = 200
+        started = time.perf_counter()
+        for _ in range(rounds):
+            broker.publish([publisher.task_message(p) for p in payloads_make(group, 1, 1)])
+        micro[f"confirm_round_trip_{group}_ms"] = (time.perf_counter() - started) / rounds * 1e3
+    for size in (1, 50, 500):
+        batch = payloads_make(size * 20, seed_info["first_track"], seed_info["last_track"])
+        started = time.perf_counter()
+        for i in range(20):
+            services.events_count(payloads=batch[i * size : (i + 1) * size])
+        micro[f"events_count_batch_{size}_us_per_event"] = (
+            (time.perf_counter() - started) / (20 * size) * 1e6
+        )
+    queues_purge()  # the confirm round trips queued a few events for the one track
+    results["micro"] = micro
+    log("micro: " + ", ".join(f"{k} {v:.1f}" for k, v in micro.items()))
+
+
+# --- profile ----------------------------------------------------------------------------------
+def profile(args, pids: list[int], seconds: float, name: str, idle: bool = True):
+    """Start py-spy on the given processes (when installed) for `seconds`; returns its output."""
+    spy = shutil.which("py-spy") or (BIN / "py-spy" if (BIN / "py-spy").exists() else None)
+    if not spy:
+        log("profile: py-spy is not installed (pip install py-spy); skipped")
+        return None
+    outs = []
+    for pid in pids:
+        out = args.run_dir / f"profile-{name}-{pid}.txt"
+        outs.append(
+            subprocess.Popen(
+                [
+                    str(spy),
+                    "record",
+                    "-p",
+                    str(pid),
+                    "-d",
+                    str(int(seconds)),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "-r",
+                    "200",
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        )
+    return outs
+
+
+def profile_summary(run_dir: Path, name: str, top: int = 25) -> dict:
+    """Inclusive and self shares of samples per function, over all profiled processes."""
+    total = 0
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    for path in run_dir.glob(f"profile-{name}-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+
+    def shares(counts: dict[str, int]) -> list[tuple[str, float]]:
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        return [(frame, round(n / total, 3)) for frame, n in ranked[:top]] if total else []
+
+    return {"samples": total, "inclusive": shares(inclusive), "self": shares(own)}
+
+
+WEB_PARTS = {
+    "EventsView.post (analytics/api.py)": [
+        "BoundedJSONParser.parse (analytics/api.py)",
+        "event_validate (analytics/validation.py)",
+        "track_ids_existing (analytics/selectors.py)",
+        "task_message (analytics/publisher.py)",
+        "BrokerPublisher.publish (analytics/publisher.py)",
+        "Event.wait (threading.py)",
+    ],
+    "BrokerPublisher._run (analytics/publisher.py)": [
+        "Channel.basic_publish_confirm (amqp/channel.py)",
+        "Channel._basic_publish (amqp/channel.py)",
+        "Connection.drain_events (kombu/connection.py)",
+        "Condition.wait (threading.py)",
+    ],
+    "ThreadWorker.handle (gunicorn/workers/gthread.py)": [
+        "WSGIHandler.__call__ (django/core/handlers/wsgi.py)",
+        "APIView.dispatch (rest_framework/views.py)",
+        "EventsView.post (analytics/api.py)",
+    ],
+}
+WORKER_PARTS = {
+    "Consumer.start (celery/worker/consumer/consumer.py)": [
+        "EventBatchConsumer.flush (analytics/consumer.py)",
+        "EventBatchConsumer.on_message (analytics/consumer.py)",
+        "Consumer._receive_callback (kombu/messaging.py)",
+        "EpollSelector.poll (kombu/utils/eventio.py)",
+    ],
+    "events_count (analytics/services.py)": [
+        "_payload_parse (analytics/services.py)",
+        "_stats_lock (analytics/services.py)",
+        "_insert_returning (analytics/services.py)",
+        "_counters_apply (analytics/services.py)",
+        "Atomic.__exit__ (django/db/transaction.py)",
+        "CursorWrapper._execute (django/db/backends/utils.py)",
+    ],
+}
+
+
+def profile_breakdown(run_dir: Path, name: str, parts: dict[str, list[str]]) -> dict:
+    """For each root frame: its share of all samples, and each part's share of the root's."""
+    totals = {root: 0 for root in parts}
+    hits = {root: dict.fromkeys(children, 0) for root, children in parts.items()}
+    total = 0
+    for path in run_dir.glob(f"profile-{name}-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+            for root, children in parts.items():
+                if root in frames:
+                    below = frames[frames.index(root) + 1 :]
+                    totals[root] += n
+                    for child in children:
+                        if child in below:
+                            hits[root][child] += n
+    return {
+        root: {
+            "share_of_samples": round(totals[root] / total, 3) if total else 0,
+            **{c: round(h / totals[root], 3) if totals[root] else 0 for c, h in hits[root].items()},
+        }
+        for root in parts
+    }
+
+
+# --- report -----------------------------------------------------------------------------------
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else "PASS" if ok else "MISS"
+
+
+def table(results: dict) -> tuple[str, list[dict]]:
+    rows: list[tuple[str, str, str, str]] = []
+    targets = []
+
+    def target(name: str, value: float | None, goal: str, ok: bool | None) -> None:
+        targets.append({"target": name, "value": value, "goal": goal, "result": verdict(ok)})
+
+    ing = results.get("ingest", {})
+    if ing:
+        for name in ("events", "bare", "naive", "events_batch", "bare_batch"):
+            r = ing[name]
+            rows.append(
+                (
+                    f"ingest {name}",
+                    f"{r['rps']:.0f} req/s, {r['events_per_s']:.0f} ev/s",
+                    f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms",
+                    str(r["by_status"]),
+                )
+            )
+        ev, bare, naive = ing["events"]["rps"], ing["bare"]["rps"], ing["naive"]["rps"]
+        target("ingest single / naive", ev / naive, ">= 1.5", ev / naive >= 1.5)
+        target("ingest single / bare DRF", ev / bare, ">= 0.75", ev / bare >= 0.75)
+        batched = ing["events_batch"]["events_per_s"]
+        target("ingest batched events/s", batched, ">= 10000", batched >= 10_000)
+    pipe = results.get("pipeline", {})
+    for w, p in pipe.items():
+        rows.append(
+            (
+                f"pipeline {w} worker(s)",
+                f"{p['events']['rate']:.0f} ev/s (steady {p['events']['steady_rate'] or 0:.0f})",
+                f"no-op {p['noop']['rate']:.0f} tasks/s",
+                f"ratio {p['ratio']:.2f}, exact {p['events']['exact']}",
+            )
+        )
+    if "1" in pipe:
+        ratio = pipe["1"]["ratio"]
+        target("pipeline 1 worker / Celery no-op", ratio, ">= 1.5", ratio >= 1.5)
+    for w, p in pipe.items():
+        if w != "1":
+            ratio = p["ratio"]
+            target(f"pipeline {w} workers / Celery no-op", ratio, ">= 1.5", ratio >= 1.5)
+    if "sustained" in results:
+        s = results["sustained"]
+        rows.append(
+            (
+                "sustained (web + worker)",
+                f"{s['rate']:.0f} ev/s",
+                f"accepted {s['accepted_rate']:.0f}/s, counted {s['counted_rate']:.0f}/s",
+                f"backlog at end {s['backlog_at_end']}",
+            )
+        )
+    for share, goal in (("50", 1000), ("90", 2000)):
+        f = results.get("freshness", {}).get(share)
+        if f:
+            rows.append(
+                (
+                    f"freshness at {share}%",
+                    f"{f['rate_achieved']:.0f} ev/s offered",
+                    f"lag p50 {f['lag_p50_ms'] or 0:.0f} / p95 {f['lag_p95_ms'] or 0:.0f} / "
+                    f"p99 {f['lag_p99_ms'] or 0:.0f} ms",
+                    f"{f['samples']} samples, send late p99 {f['late_p99_ms']:.0f} ms",
+                )
+            )
+            p99 = f["lag_p99_ms"]
+            target(
+                f"freshness p99 at {share}% (ms)",
+                p99,
+                f"<= {goal}",
+                p99 is not None and p99 <= goal,
+            )
+    hist = results.get("history", {})
+    for size in ("small", "big"):
+        h = hist.get(size)
+        if h:
+            rows.append(
+                (
+                    f"history {h['events']:,} events",
+                    f"dashboard p50 {h['dashboard']['p50_ms']:.1f} ms",
+                    f"artist API p50 {h['artist_stats_api']['p50_ms']:.1f} ms, "
+                    f"track API p50 {h['track_stats_api']['p50_ms']:.1f} ms",
+                    f"generated in {h['generate_seconds']:.0f}s",
+                )
+            )
+    if "small" in hist and "big" in hist:
+        for page in ("dashboard", "artist_stats_api", "track_stats_api"):
+            ratio = hist["big"][page]["p50_ms"] / hist["small"][page]["p50_ms"]
+            target(f"history {page} p50 big / small", ratio, "<= 1.2", ratio <= 1.2)
+    mem = results.get("memory", {})
+    if mem:
+        rows.append(
+            (
+                "memory web (all gunicorn)",
+                f"peak {mem['web']['hwm_mb']:.0f} MiB",
+                f"largest process {mem['web']['max_process_hwm_mb']:.0f} MiB",
+                f"{mem['web']['processes']} processes",
+            )
+        )
+    soak = results.get("soak")
+    if soak:
+        rows.append(
+            (
+                f"soak {soak['events']:,} events",
+                f"worker RSS {soak['rss_before']['rss_mb']:.0f} -> "
+                f"{soak['rss_after']['rss_mb']:.0f} MiB",
+                f"peak {soak['rss_after']['hwm_mb']:.0f} MiB, {soak['rate']:.0f} ev/s",
+                f"exact {soak['exact']}",
+            )
+        )
+        target("worker RSS growth over soak", soak["growth"], "< 0.10", soak["growth"] < 0.10)
+    widths = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append("")
+    for t in targets:
+        value = t["value"]
+        shown = "-" if value is None else f"{value:,.2f}"
+        lines.append(f"{t['result']:4s}  {t['target']:40s} {shown:>12s}  target {t['goal']}")
+    if ing:
+        lines.append("")
+        lines.append("CPU per request (ms; whole machine, by process role):")
+        for name in ("events", "bare", "naive", "events_batch", "bare_batch"):
+            shares = ", ".join(f"{k} {v:.2f}" for k, v in ing[name]["cpu_ms_per_request"].items())
+            lines.append(f"  {name:13s} {shares}")
+    if pipe:
+        lines.append("CPU per event counted (µs; whole machine, by process role):")
+        for w, p in pipe.items():
+            shares = ", ".join(f"{k} {v:.0f}" for k, v in p["events"]["cpu_us_per_event"].items())
+            noop = ", ".join(f"{k} {v:.0f}" for k, v in p["noop"]["cpu_us_per_task"].items())
+            lines.append(f"  {w} worker(s): {shares}")
+            lines.append(f"  no-op, concurrency {w}: {noop}")
+    checks = exactness(results)
+    lines.append("")
+    lines.append("exact counts: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
+    return "\n".join(lines), targets
+
+
+def exactness(results: dict) -> dict:
+    checks = {}
+    if "http_drain" in results:
+        d = results["http_drain"]
+        checks["http"] = d["exact"]
+    for w, p in results.get("pipeline", {}).items():
+        checks[f"pipeline_{w}"] = p["events"]["exact"]
+    for share, f in results.get("freshness", {}).items():
+        checks[f"freshness_{share}"] = f["exact"]
+    if "soak" in results:
+        checks["soak"] = results["soak"]["exact"]
+    return checks
+
+
+def machine() -> dict:
+    def version(command: list[str]) -> str:
+        with contextlib.suppress(Exception):
+            out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        return "?"
+
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    import celery
+    import django
+    import gunicorn
+    import kombu
+
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--short", "--untracked-files=no", "analytics", "mvsic"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            "?",
+        ),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "django": django.__version__,
+        "celery": celery.__version__,
+        "kombu": kombu.__version__,
+        "gunicorn": gunicorn.__version__,
+        "postgresql": version(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"]
+        ),
+        "rabbitmq": version(["rabbitmqctl", "version"]),
+        "wrk": version(["wrk", "--version"]),
+        "git": git,
+        "app_files_modified": [f for f in dirty if f.endswith(".py")],
+    }
+
+
+# --- main -------------------------------------------------------------------------------------
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_const", dest="mode", const="quick")
+    mode.add_argument("--smoke", action="store_const", dest="mode", const="smoke")
+    parser.set_defaults(mode="full")
+    parser.add_argument("--db", default="mvsic_bench", help="PostgreSQL database (recreated data)")
+    parser.add_argument("--tag", default="bench", help="queue and spool names: mvsic.<tag>.*")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
+    parser.add_argument("--web-workers", type=int, default=2, help="WEB_CONCURRENCY")
+    parser.add_argument("--web-threads", type=int, default=4, help="WEB_THREADS")
+    parser.add_argument(
+        "--workers", type=lambda s: [int(x) for x in s.split(",")], default=None,
+        help="worker process counts for the pipeline measurement, e.g. 1,2,4",
+    )  # fmt: skip
+    parser.add_argument("--fresh-workers", type=int, default=1, help="workers for freshness")
+    parser.add_argument(
+        "--only", default="", help="comma-separated phases: ingest,pipeline,freshness,soak,history"
+    )
+    parser.add_argument("--soak-events", type=int, default=None)
+    parser.add_argument("--history-events", type=int, default=None, help="the large history")
+    parser.add_argument("--no-pipeline-at-history", dest="pipeline_at_history",
+                        action="store_false")  # fmt: skip
+    parser.add_argument("--profile", action="store_true", help="py-spy the web and worker")
+    parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    mode = dict(MODES[args.mode])
+    if args.soak_events is not None:
+        mode["soak_events"] = args.soak_events
+    if args.history_events is not None:
+        mode["history"] = (mode["history"][0], args.history_events)
+    phases = set(args.only.split(",")) if args.only else {
+        "micro", "ingest", "pipeline", "freshness", "soak", "history"
+    }  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    args.run_dir = Path(f"/tmp/mvsic-{args.tag}-{stamp}")
+    args.run_dir.mkdir(parents=True)
+    args.port = args.port or free_port()
+    args.wrk = wrk_ensure()
+    configure(args)
+    log(f"mode {args.mode}; database {args.db}; logs in {args.run_dir}")
+    database_prepare(args)
+    results: dict = {
+        "mode": args.mode,
+        "started": stamp,
+        "machine": machine(),
+        "config": {
+            "web_workers": args.web_workers,
+            "web_threads": args.web_threads,
+            "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS}",
+            **{k: v for k, v in mode.items() if k != "history"},
+            "history": list(mode["history"]),
+        },
+    }
+    shutil.rmtree(os.environ["MVSIC_SPOOL_DIR"], ignore_errors=True)
+    analytics_reset()
+    queues_purge()
+    seed_info = seed()
+    started = time.monotonic()
+    web = web_start(args)
+    args.web = web
+    try:
+        if "micro" in phases:
+            phase_micro(seed_info, results)
+        if "ingest" in phases:
+            base = event_count()
+            accepted, sent = phase_ingest(args, mode, seed_info, results)
+            results["memory"] = {"web": memory_sum(web.pid)}
+            log(f"draining the {accepted} events accepted over HTTP (one worker)")
+            d = drain_http(args, base, accepted, sent)
+            results["http_drain"] = d
+            log(
+                f"  counted {d['counted']} of {d['sent']} sent ({d['accepted']} answered 202): "
+                f"{d['rate']:.0f} ev/s"
+            )
+        if args.profile:
+            profile_phase(args, mode, seed_info, results)
+        if "freshness" in phases:
+            sustained = phase_sustained(args, mode, seed_info, results)
+            phase_freshness(args, mode, seed_info, results, sustained)
+        if "pipeline" in phases:
+            phase_pipeline(args, mode, seed_info, results)
+        if "soak" in phases:
+            phase_soak(args, mode, seed_info, results)
+        results.setdefault("memory", {})["web"] = memory_sum(web.pid)
+        if "history" in phases:
+            phase_history(args, mode, seed_info, results)
+    finally:
+        web.stop()
+        results["seconds"] = time.monotonic() - started
+        with contextlib.suppress(Exception):
+            queues_delete()
+    text, targets = table(results)
+    results["targets"] = targets
+    results["exact"] = exactness(results)
+    results["table"] = text
+    # A smoke run with --json keeps bench/results/ for real runs.
+    keep = not (args.mode == "smoke" and args.json)
+    paths = [RESULTS / f"{stamp}.json", RESULTS / "latest.json"] if keep else []
+    for path in [*paths, args.json]:
+        if path:
+            path.write_text(json.dumps(results, indent=2, default=str))
+    print()
+    print(text)
+    print(f"\nresults: {(paths or [args.json])[0]} ({results['seconds'] / 60:.1f} min)")
+    return 0 if all(results["exact"].values()) else 1
+
+
+def drain_http(args, base: int, accepted: int, sent: int) -> dict:
+    """Count what the ingest phase accepted. wrk stops with requests in flight (served, never
+    read), so the count must land between the 202s it read and the requests it generated."""
+    from django.conf import settings
+
+    procs = workers_start(args, 1)
+    try:
+        ready = wait_consumers(settings.MVSIC_EVENTS_QUEUE, 1, procs)
+        wait_count(base + accepted, procs, timeout=args.drain_timeout)
+        done = settle(procs)
+    finally:
+        stop_all(procs)
+    counted = event_count() - base
+    return {
+        "accepted": accepted,
+        "sent": sent,
+        "counted": counted,
+        "seconds": done - ready,
+        "rate": counted / (done - ready),
+        "exact": accepted <= counted <= sent,
+    }
+
+
+def settle(procs: list[Proc], quiet: float = 1.0) -> float:
+    """Wait until the events queue is empty and the count has not moved for `quiet` seconds;
+    returns when the count last moved."""
+    from django.conf import settings
+
+    last, moved = event_count(), time.monotonic()
+    while time.monotonic() - moved < quiet or queue_depth(settings.MVSIC_EVENTS_QUEUE):
+        for proc in procs:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
+        time.sleep(0.1)
+        current = event_count()
+        if current != last:
+            last, moved = current, time.monotonic()
+    return moved
+
+
+def profile_phase(args, mode, seed_info, results) -> None:
+    """py-spy the gunicorn workers under single-event load, then a worker counting events."""
+    from django.conf import settings
+
+    seconds = max(5, mode["wrk_seconds"] // 2)
+    web_pids = [p for p in process_tree(args.web.pid) if p != args.web.pid]
+    spies = profile(args, web_pids, seconds, "web")
+    if spies is None:
+        return
+    before = event_count()
+    run = post_load(args, "/api/v1/events/", seconds, 1, seed_info)
+    for spy in spies:
+        spy.wait(timeout=60)
+    web = profile_summary(args.run_dir, "web")
+    accepted = run["by_status"].get("202", 0)
+    n = max(mode["pipeline_events"], 20_000)
+    publish(n, seed_info)
+    procs = workers_start(args, 1)
+    try:
+        wait_consumers(settings.MVSIC_EVENTS_QUEUE, 1, procs)
+        spies = profile(args, [procs[0].pid], seconds, "worker")
+        wait_count(before + accepted + n, procs, timeout=args.drain_timeout)
+        for spy in spies:
+            spy.wait(timeout=60)
+    finally:
+        stop_all(procs)
+    worker = profile_summary(args.run_dir, "worker")
+    web["breakdown"] = profile_breakdown(args.run_dir, "web", WEB_PARTS)
+    worker["breakdown"] = profile_breakdown(args.run_dir, "worker", WORKER_PARTS)
+    results["profile"] = {"web": web, "worker": worker, "files": str(args.run_dir)}
+    for label, summary in (("web", web), ("worker", worker)):
+        log(f"profile {label}: {summary['samples']} samples; inclusive share:")
+        for root, shares in summary["breakdown"].items():
+            log(f"  {root}: {shares['share_of_samples']:.1%} of samples; of which")
+            for part, share in shares.items():
+                if part != "share_of_samples":
+                    log(f"    {share:6.1%}  {part}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
