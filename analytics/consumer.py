@@ -12,6 +12,7 @@ from pathlib import Path
 
 from celery import bootsteps
 from django.conf import settings
+from django.db import connection
 from kombu import Consumer
 
 from analytics import services, tasks
@@ -79,6 +80,27 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        try:
+            self._count(batch)
+        except BaseException:
+            # Not counted: keep the batch, or the next multiple-ack would acknowledge it
+            # (a failed flush from the timer is only logged, and the worker goes on), and
+            # drop a connection the failure may have broken, so the next flush reconnects.
+            self.buffer[:0] = batch
+            connection.close()
+            raise
+        _crash_point()
+        last = batch[-1][1]
+        try:
+            # Every earlier delivery on this channel is in this batch: one ack covers them.
+            last.channel.basic_ack(last.delivery_tag, multiple=True)
+        except Exception as exc:  # the connection died; the broker redelivers, harmlessly
+            logger.warning(
+                "could not ack %d counted events (%s); redelivery is harmless", len(batch), exc
+            )
+
+    @staticmethod
+    def _count(batch: list) -> None:
         payloads = []
         for body, message, error in batch:
             try:
@@ -89,15 +111,6 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
                 raw = message.body[:2000] if isinstance(message.body, bytes) else repr(body)
                 services.poison_record(payload={"raw": repr(raw)}, reason=str(exc))
         tasks.count_until_applied(payloads)
-        _crash_point()
-        last = batch[-1][1]
-        try:
-            # Every earlier delivery on this channel is in this batch: one ack covers them.
-            last.channel.basic_ack(last.delivery_tag, multiple=True)
-        except Exception as exc:  # the connection died; the broker redelivers, harmlessly
-            logger.warning(
-                "could not ack %d counted events (%s); redelivery is harmless", len(batch), exc
-            )
 
 
 def _crash_point() -> None:
