@@ -195,11 +195,15 @@ class Spool:
     def append(self, payloads: list[dict]) -> None:
         line = (json.dumps(payloads, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            if self._file is None:
+            while self._file is None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                self._path = self.directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
-                self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across calls
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                path = self.directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
+                handle = open(path, "ab")  # noqa: SIM115 - kept open across calls
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                if os.fstat(handle.fileno()).st_nlink:
+                    self._file, self._path = handle, path
+                else:  # a relay took it, still empty, before the lock: write elsewhere
+                    handle.close()
             self._file.write(line)
             self._file.flush()
             os.fsync(self._file.fileno())
