@@ -204,9 +204,16 @@ class Spool:
                     self._file, self._path = handle, path
                 else:  # a relay took it, still empty, before the lock: write elsewhere
                     handle.close()
-            self._file.write(line)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.write(line)
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError:
+                # The segment may end in part of this line now: later lines go elsewhere.
+                with contextlib.suppress(OSError):
+                    self._file.close()
+                self._file, self._path = None, None
+                raise
 
     def rotate(self) -> None:
         """Close the open segment so the relay can take it."""
