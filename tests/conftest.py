@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -195,3 +196,93 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: s
             return last
         time.sleep(interval)
     raise AssertionError(message or f"condition not met within {timeout}s (last: {last!r})")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pids_children(pid: int) -> list[int]:
+    """Direct children of a process (pgrep -P), e.g. a worker's pool or gunicorn's workers."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class WebProcess:
+    """A real gunicorn (master, workers and gunicorn.conf.py) on a free port, test database.
+
+    Each web process has its own spool directory unless two are given the same one (a
+    restarted web process on the same host).
+    """
+
+    def __init__(self, log_path: Path, spool_dir: Path, workers: int = 2, threads: int = 4, **env):
+        self.log_path = log_path
+        self.spool_dir = spool_dir
+        self.workers = workers
+        self.threads = threads
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "mvsic.wsgi",
+            "--config", str(ROOT / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.workers), "--threads", str(self.threads),
+            "--access-logfile", "-", "--no-control-socket",
+        ]  # fmt: skip
+
+    def start(self) -> "WebProcess":
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        env = process_env(MVSIC_SPOOL_DIR=self.spool_dir, **self.env)
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                up = requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            except requests.RequestException:
+                up = False
+            if up and len(pids_children(self.proc.pid)) >= self.workers:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the master and its workers at once (kill -9 of the whole web process)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+            deadline = time.monotonic() + 10  # the workers are gone with the group
+            while time.monotonic() < deadline and _group_alive(self.proc.pid):
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
