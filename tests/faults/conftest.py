@@ -27,7 +27,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from analytics.models import ArtistStats, Event, PoisonEvent, TrackStats
-from analytics.publisher import process_state
+from analytics.publisher import process_state, process_stop
 from analytics.services import counts_reconcile
 from tests.conftest import WebProcess, WorkerProcess, make_artist, make_track, queues_purge
 
@@ -431,7 +431,9 @@ def broker_start() -> None:
         try:
             with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
                 conn.connect()
-                return
+            # This process's publisher holds a connection the restart broke: start afresh.
+            process_stop()
+            return
         except Exception:
             time.sleep(0.5)
     raise AssertionError("RabbitMQ started but does not accept AMQP connections")
