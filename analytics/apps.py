@@ -1,5 +1,17 @@
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.models.signals import post_delete
+
+
+def _track_deleted(instance, **kwargs) -> None:
+    from analytics import services
+    from analytics.selectors import track_cache
+
+    # This process stops accepting the track at once (other processes: cache TTL).
+    track_cache.forget(instance.pk)
+    # The artist's totals included the track: recompute them once the deletion commits.
+    artist_id = instance.artist_id
+    transaction.on_commit(lambda: services.artist_stats_refresh(artist_id=artist_id))
 
 
 class AnalyticsConfig(AppConfig):
@@ -7,13 +19,6 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self):
-        from analytics.selectors import track_cache
         from mvsic.models import Track
 
-        # A deleted track stops being accepted by this process at once (others: cache TTL).
-        post_delete.connect(
-            lambda instance, **kw: track_cache.forget(instance.pk),
-            sender=Track,
-            dispatch_uid="analytics.track_cache_forget",
-            weak=False,
-        )
+        post_delete.connect(_track_deleted, sender=Track, dispatch_uid="analytics.track_deleted")

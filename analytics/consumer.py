@@ -6,6 +6,7 @@ group) and acknowledges the group only after it is committed. A crash before the
 means redelivery, and redelivery changes nothing (the event id decides).
 """
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -109,7 +110,11 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
                 payloads.append(_payload_of(body))
             except ValueError as exc:
                 raw = message.body[:2000] if isinstance(message.body, bytes) else repr(body)
-                services.poison_record(payload={"raw": repr(raw)}, reason=str(exc))
+                # Named by its content, so a redelivered copy is parked once.
+                digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:40]
+                services.poison_record(
+                    payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=str(exc)
+                )
         tasks.count_until_applied(payloads)
 
 

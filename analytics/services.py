@@ -421,6 +421,35 @@ def _stats_add(model, key: str, *, rows: list[tuple], likes_sql: str) -> None:
     )
 
 
+def artist_stats_refresh(*, artist_id: int) -> None:
+    """Recompute an artist's counters from the tracks it has now (after one is deleted)."""
+    with transaction.atomic():
+        stats = ArtistStats.objects.select_for_update().filter(artist_id=artist_id).first()
+        if stats is None:  # the artist is gone too, or never had an event
+            return
+        ArtistListener.objects.filter(artist_id=artist_id).delete()
+        ArtistListener.objects.bulk_create(
+            (
+                ArtistListener(artist_id=artist_id, listener=listener)
+                for listener in Event.objects.filter(
+                    type=EventType.PLAY, track__artist_id=artist_id
+                )
+                .values_list("listener", flat=True)
+                .distinct()
+                .iterator()
+            ),
+            batch_size=5000,
+        )
+        totals = TrackStats.objects.filter(track__artist_id=artist_id).aggregate(
+            plays=models.Sum("plays"), likes=models.Sum("likes")
+        )
+        stats.plays = totals["plays"] or 0
+        stats.likes = totals["likes"] or 0
+        stats.listeners = ArtistListener.objects.filter(artist_id=artist_id).count()
+        stats.updated_at = timezone.now()
+        stats.save()
+
+
 def counts_reconcile(*, fix: bool = False) -> ReconcileRun:
     """Compare every counter with what the stored events imply; with `fix`, rebuild them.
 

@@ -89,3 +89,13 @@ def test_periodic_check_records_a_run(counted):
     result = tasks.reconcile_check.apply().get()
     assert result["drift"] == 0 and result["events"] == 19
     assert ReconcileRun.objects.filter(pk=result["run"]).exists()
+
+
+def test_deleting_a_counted_track_leaves_no_drift(counted, django_capture_on_commit_callbacks):
+    artist, one, two = counted
+    with django_capture_on_commit_callbacks(execute=True):
+        two.delete()
+    stats = ArtistStats.objects.get(artist=artist)
+    # Only track one remains: 12 plays by fan-0..fan-3, one like (fan-2).
+    assert (stats.plays, stats.likes, stats.listeners) == (12, 1, 4)
+    assert counts_reconcile().drift == 0
