@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -110,12 +111,16 @@ def wrk_ensure() -> str:
     return found
 
 
+INTERRUPTIONS: list[str] = []  # services that went away during the current phase
+
+
 def retry(what: str, fn, *, attempts: int = 30, pause: float = 5.0):
     """Run fn, waiting out a database or broker that went away (fault tests share them)."""
     for attempt in range(1, attempts + 1):
         try:
             return fn()
         except Exception as exc:
+            INTERRUPTIONS.append(f"{what}: {type(exc).__name__}")
             if attempt == attempts:
                 raise
             log(f"{what} failed ({type(exc).__name__}: {exc}); retrying in {pause:.0f}s")
@@ -431,8 +436,11 @@ def consumers(name: str) -> int:
     from django.conf import settings
     from kombu import Connection
 
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
-        return _queue(name)(conn.channel()).queue_declare(passive=True)[2]
+    def count():
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
+            return _queue(name)(conn.channel()).queue_declare(passive=True)[2]
+
+    return retry("reading consumers", count)
 
 
 def wait_consumers(name: str, n: int, procs: list[Proc], timeout: float = 90) -> float:
@@ -468,9 +476,11 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_snapshot() -> dict[str, float]:
-    """CPU seconds used so far by every process on the machine, by role: this run's web and
-    workers, RabbitMQ, PostgreSQL, the load generators, and everything else (other users)."""
+def cpu_snapshot() -> dict:
+    """CPU seconds used so far by every process on the machine, each with its role: this
+    run's web and workers, RabbitMQ, PostgreSQL, the load generators, everything else (other
+    users of the machine). wrk runs and exits between two snapshots: its CPU comes from this
+    process's reaped children."""
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     cpu: dict[int, float] = {}
@@ -486,7 +496,7 @@ def cpu_snapshot() -> dict[str, float]:
             parent[pid] = int(fields[1])
             cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
             comm[pid] = head.split("(", 1)[1]
-    roles: dict[str, float] = {}
+    out: dict = {}
     for pid, seconds in cpu.items():
         role, p = None, pid
         while p > 1 and role is None:
@@ -497,18 +507,26 @@ def cpu_snapshot() -> dict[str, float]:
             role = (
                 "rabbitmq" if name in ("beam.smp", "epmd", "erl_child_setup", "inet_gethost")
                 else "postgres" if name.startswith("postgres")
-                else "load" if name == "wrk" or pid in LOADERS
+                else "load" if pid in LOADERS
                 else "other"
             )  # fmt: skip
-        roles[role] = roles.get(role, 0.0) + seconds
-    return roles
+        out[pid] = (role, seconds)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["reaped"] = ("load", children.ru_utime + children.ru_stime)
+    return out
 
 
 LOADERS: set[int] = set()  # open-loop sender processes
 
 
-def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {k: round(after.get(k, 0) - before.get(k, 0), 2) for k in after if k in before}
+def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds by role between two snapshots (processes that exited in between, other
+    than reaped children, are missing: a lower bound for `other`)."""
+    roles: dict[str, float] = {}
+    for pid, (role, seconds) in after.items():
+        used = seconds - before.get(pid, (role, 0.0))[1]
+        roles[role] = roles.get(role, 0.0) + used
+    return {role: round(seconds, 3) for role, seconds in sorted(roles.items())}
 
 
 def memory(pid: int) -> dict:
@@ -1271,9 +1289,16 @@ def table(results: dict) -> tuple[str, list[dict]]:
                     str(r["by_status"]),
                 )
             )
-        ev, bare, naive = ing["events"]["rps"], ing["bare"]["rps"], ing["naive"]["rps"]
-        target("ingest single / naive", ev / naive, ">= 1.5", ev / naive >= 1.5)
-        target("ingest single / bare DRF", ev / bare, ">= 0.75", ev / bare >= 0.75)
+
+        # Median of the per-round ratios: endpoints of one round ran within a minute of each
+        # other, so a busy spell on the shared machine cancels out of each ratio.
+        def ratio(a: str, b: str) -> float:
+            pairs = zip(ing[a]["rps_rounds"], ing[b]["rps_rounds"], strict=True)
+            return statistics.median(x / y for x, y in pairs)
+
+        vs_naive, vs_bare = ratio("events", "naive"), ratio("events", "bare")
+        target("ingest single / naive (req/s)", vs_naive, ">= 1.5", vs_naive >= 1.5)
+        target("ingest single / bare DRF (req/s)", vs_bare, ">= 0.75", vs_bare >= 0.75)
         batched = ing["events_batch"]["events_per_s"]
         target("ingest batched events/s", batched, ">= 10000", batched >= 10_000)
     pipe = results.get("pipeline", {})
@@ -1335,6 +1360,16 @@ def table(results: dict) -> tuple[str, list[dict]]:
                     f"generated in {h['generate_seconds']:.0f}s",
                 )
             )
+    if hist.get("big", {}).get("pipeline_rate_1_worker") and "1" in pipe:
+        rate, fresh = hist["big"]["pipeline_rate_1_worker"], pipe["1"]["events"]["rate"]
+        rows.append(
+            (
+                f"pipeline on {hist['big']['events']:,} events",
+                f"1 worker {rate:.0f} ev/s",
+                f"vs {fresh:.0f} ev/s in the pipeline phase (<1M stored)",
+                f"ratio {rate / fresh:.2f}",
+            )
+        )
     if "small" in hist and "big" in hist:
         for page in ("dashboard", "artist_stats_api", "track_stats_api"):
             ratio = hist["big"][page]["p50_ms"] / hist["small"][page]["p50_ms"]
@@ -1381,6 +1416,12 @@ def table(results: dict) -> tuple[str, list[dict]]:
             noop = ", ".join(f"{k} {v:.0f}" for k, v in p["noop"]["cpu_us_per_task"].items())
             lines.append(f"  {w} worker(s): {shares}")
             lines.append(f"  no-op, concurrency {w}: {noop}")
+    for name, error in results.get("errors", {}).items():
+        lines.append(f"phase {name} FAILED: {error}")
+    for name, what in results.get("interruptions", {}).items():
+        lines.append(
+            f"phase {name}: a service went away {len(what)} time(s); its timings are suspect"
+        )
     checks = exactness(results)
     lines.append("")
     lines.append("exact counts: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
@@ -1477,11 +1518,20 @@ def parse_args(argv=None):
     parser.add_argument("--profile", action="store_true", help="py-spy the web and worker")
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--report", type=Path, default=None, help="print the table of a result")
     return parser.parse_args(argv)
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
+    if args.report:
+        print(table(json.loads(args.report.read_text()))[0])
+        return 0
     mode = dict(MODES[args.mode])
     if args.soak_events is not None:
         mode["soak_events"] = args.soak_events
@@ -1518,32 +1568,50 @@ def main(argv=None) -> int:
     started = time.monotonic()
     web = web_start(args)
     args.web = web
+
+    def ingest():
+        base = event_count()
+        accepted, sent = phase_ingest(args, mode, seed_info, results)
+        results["memory"] = {"web": memory_sum(web.pid)}
+        log(f"draining the {accepted} events accepted over HTTP (one worker)")
+        d = drain_http(args, base, accepted, sent)
+        results["http_drain"] = d
+        log(
+            f"  counted {d['counted']} of {d['sent']} sent ({d['accepted']} answered 202): "
+            f"{d['rate']:.0f} ev/s"
+        )
+
+    def freshness():
+        sustained = phase_sustained(args, mode, seed_info, results)
+        phase_freshness(args, mode, seed_info, results, sustained)
+
+    steps = [
+        ("micro", lambda: phase_micro(seed_info, results)),
+        ("ingest", ingest),
+        ("profile", lambda: profile_phase(args, mode, seed_info, results)),
+        ("freshness", freshness),
+        ("pipeline", lambda: phase_pipeline(args, mode, seed_info, results)),
+        ("soak", lambda: phase_soak(args, mode, seed_info, results)),
+        ("history", lambda: phase_history(args, mode, seed_info, results)),
+    ]
+    if args.profile:
+        phases.add("profile")
     try:
-        if "micro" in phases:
-            phase_micro(seed_info, results)
-        if "ingest" in phases:
-            base = event_count()
-            accepted, sent = phase_ingest(args, mode, seed_info, results)
-            results["memory"] = {"web": memory_sum(web.pid)}
-            log(f"draining the {accepted} events accepted over HTTP (one worker)")
-            d = drain_http(args, base, accepted, sent)
-            results["http_drain"] = d
-            log(
-                f"  counted {d['counted']} of {d['sent']} sent ({d['accepted']} answered 202): "
-                f"{d['rate']:.0f} ev/s"
-            )
-        if args.profile:
-            profile_phase(args, mode, seed_info, results)
-        if "freshness" in phases:
-            sustained = phase_sustained(args, mode, seed_info, results)
-            phase_freshness(args, mode, seed_info, results, sustained)
-        if "pipeline" in phases:
-            phase_pipeline(args, mode, seed_info, results)
-        if "soak" in phases:
-            phase_soak(args, mode, seed_info, results)
-        results.setdefault("memory", {})["web"] = memory_sum(web.pid)
-        if "history" in phases:
-            phase_history(args, mode, seed_info, results)
+        for name, step in steps:
+            if name not in phases:
+                continue
+            INTERRUPTIONS.clear()
+            try:
+                step()
+            except Exception as exc:
+                # A service another test stopped, say: report it, clean up, go on.
+                log(f"phase {name} failed: {type(exc).__name__}: {exc}")
+                results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+                retry("purging after a failed phase", queues_purge)
+            if INTERRUPTIONS:
+                results.setdefault("interruptions", {})[name] = list(INTERRUPTIONS)
+            if name == "soak":
+                results.setdefault("memory", {})["web"] = memory_sum(web.pid)
     finally:
         web.stop()
         results["seconds"] = time.monotonic() - started
@@ -1562,7 +1630,7 @@ def main(argv=None) -> int:
     print()
     print(text)
     print(f"\nresults: {(paths or [args.json])[0]} ({results['seconds'] / 60:.1f} min)")
-    return 0 if all(results["exact"].values()) else 1
+    return 0 if all(results["exact"].values()) and not results.get("errors") else 1
 
 
 def drain_http(args, base: int, accepted: int, sent: int) -> dict:
@@ -1619,7 +1687,15 @@ def profile_phase(args, mode, seed_info, results) -> None:
     for spy in spies:
         spy.wait(timeout=60)
     web = profile_summary(args.run_dir, "web")
-    accepted = run["by_status"].get("202", 0)
+    # The same for arrays of 50 events: where a batched request's time goes.
+    spies = profile(args, web_pids, seconds, "webbatch")
+    batch_run = post_load(args, "/api/v1/events/", seconds, BATCH, seed_info)
+    for spy in spies:
+        spy.wait(timeout=60)
+    web_batch = profile_summary(args.run_dir, "webbatch")
+    web_batch["breakdown"] = profile_breakdown(args.run_dir, "webbatch", WEB_PARTS)
+    # At least the 202s wrk read; settle() then waits for any in flight when it stopped.
+    accepted = run["by_status"].get("202", 0) + batch_run["by_status"].get("202", 0) * BATCH
     n = max(mode["pipeline_events"], 20_000)
     publish(n, seed_info)
     procs = workers_start(args, 1)
@@ -1627,6 +1703,7 @@ def profile_phase(args, mode, seed_info, results) -> None:
         wait_consumers(settings.MVSIC_EVENTS_QUEUE, 1, procs)
         spies = profile(args, [procs[0].pid], seconds, "worker")
         wait_count(before + accepted + n, procs, timeout=args.drain_timeout)
+        settle(procs)
         for spy in spies:
             spy.wait(timeout=60)
     finally:
@@ -1634,8 +1711,13 @@ def profile_phase(args, mode, seed_info, results) -> None:
     worker = profile_summary(args.run_dir, "worker")
     web["breakdown"] = profile_breakdown(args.run_dir, "web", WEB_PARTS)
     worker["breakdown"] = profile_breakdown(args.run_dir, "worker", WORKER_PARTS)
-    results["profile"] = {"web": web, "worker": worker, "files": str(args.run_dir)}
-    for label, summary in (("web", web), ("worker", worker)):
+    results["profile"] = {
+        "web": web,
+        "web_batch": web_batch,
+        "worker": worker,
+        "files": str(args.run_dir),
+    }
+    for label, summary in (("web", web), ("web, arrays of 50", web_batch), ("worker", worker)):
         log(f"profile {label}: {summary['samples']} samples; inclusive share:")
         for root, shares in summary["breakdown"].items():
             log(f"  {root}: {shares['share_of_samples']:.1%} of samples; of which")
