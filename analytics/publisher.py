@@ -202,6 +202,7 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 if os.fstat(handle.fileno()).st_nlink:
                     self._file, self._path = handle, path
+                    _fsync_directory(self.directory)  # the new name survives a power cut too
                 else:  # a relay took it, still empty, before the lock: write elsewhere
                     handle.close()
             try:
@@ -264,6 +265,14 @@ class Spool:
                 path.unlink()
                 sent += len(payloads)
         return sent
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _lines(path: Path) -> Iterator[list[dict]]:
