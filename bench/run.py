@@ -47,9 +47,9 @@ MODES = {
         fresh_seconds=4, get_seconds=2, workers=[1], sustained_seconds=3,
     ),
     "quick": dict(
-        wrk_seconds=4, warmup=2, rounds=2, pipeline_events=10_000, soak_events=20_000,
-        history=(10_000, 200_000), fresh_seconds=8, get_seconds=6, workers=[1, 2],
-        sustained_seconds=6,
+        wrk_seconds=3, warmup=1, rounds=2, pipeline_events=5_000, soak_events=10_000,
+        history=(10_000, 100_000), fresh_seconds=5, get_seconds=3, workers=[1, 2],
+        sustained_seconds=4,
     ),
     "full": dict(
         wrk_seconds=8, warmup=3, rounds=4, pipeline_events=40_000, soak_events=1_000_000,
