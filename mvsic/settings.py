@@ -194,7 +194,7 @@ MVSIC_BROKER_PAUSE_SECONDS = env.float("MVSIC_BROKER_PAUSE_SECONDS", default=1.0
 MVSIC_RELAY_INTERVAL_SECONDS = env.float("MVSIC_RELAY_INTERVAL_SECONDS", default=1.0)
 MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
 # Known track ids are cached by each web process for this long (no query per event).
-MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=5.0)
+MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
 # Batch consumer (`celery worker --event-batches`): events per transaction, and the
 # longest an event waits in a worker's buffer before it is counted.
 MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
