@@ -89,15 +89,68 @@ def process_env(**extra) -> dict:
     return env
 
 
-class WorkerProcess:
-    """A real `celery worker` on the real broker and the test database."""
+class ManagedProcess:
+    """A real process in a session of its own, logging to a file, started and killed by tests."""
 
-    def __init__(self, log_path: Path, concurrency: int = 2, batches: bool = True, **env):
+    name = "process"
+
+    def __init__(self, log_path: Path, **env):
         self.log_path = log_path
-        self.concurrency = concurrency
-        self.batches = batches
         self.env = env
         self.proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def process_env(self) -> dict:
+        return process_env(**self.env)
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self):
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=ROOT, env=self.process_env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-3000:]}")
+            if self.ready():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group at once (kill -9 of the process and its children)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+            deadline = time.monotonic() + 10  # the children are gone with the group
+            while time.monotonic() < deadline and _group_alive(self.proc.pid):
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class WorkerProcess(ManagedProcess):
+    """A real `celery worker` on the real broker and the test database."""
+
+    name = "worker"
+
+    def __init__(self, log_path: Path, concurrency: int = 2, batches: bool = True, **env):
+        super().__init__(log_path, **env)
+        self.concurrency = concurrency
+        self.batches = batches
 
     def command(self) -> list[str]:
         # With batches the events queue is consumed by the batch step, not by the pool.
@@ -112,38 +165,8 @@ class WorkerProcess:
             *(["--event-batches"] if self.batches else []),
         ]  # fmt: skip
 
-    def start(self) -> "WorkerProcess":
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            self.command(),
-            cwd=ROOT, env=process_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
-            if b" ready." in self.log_path.read_bytes():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"worker not ready: {self.log_path.read_text()[-3000:]}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    def ready(self) -> bool:
+        return b" ready." in self.log_path.read_bytes()
 
 
 def queues_purge() -> None:
@@ -210,22 +233,22 @@ def pids_children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-class WebProcess:
+class WebProcess(ManagedProcess):
     """A real gunicorn (master, workers and gunicorn.conf.py) on a free port, test database.
 
     Each web process has its own spool directory unless two are given the same one (a
     restarted web process on the same host).
     """
 
+    name = "gunicorn"
+
     def __init__(self, log_path: Path, spool_dir: Path, workers: int = 2, threads: int = 4, **env):
-        self.log_path = log_path
+        super().__init__(log_path, **env)
         self.spool_dir = spool_dir
         self.workers = workers
         self.threads = threads
-        self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
         return [
@@ -236,48 +259,17 @@ class WebProcess:
             "--access-logfile", "-", "--no-control-socket",
         ]  # fmt: skip
 
-    def start(self) -> "WebProcess":
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        env = process_env(MVSIC_SPOOL_DIR=self.spool_dir, **self.env)
-        self.proc = subprocess.Popen(
-            self.command(),
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self._wait_ready()
-        return self
+    def process_env(self) -> dict:
+        return process_env(MVSIC_SPOOL_DIR=self.spool_dir, **self.env)
 
-    def _wait_ready(self, timeout: float = 60) -> None:
+    def ready(self) -> bool:
         import requests
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                up = requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
-            except requests.RequestException:
-                up = False
-            if up and len(pids_children(self.proc.pid)) >= self.workers:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready: {self.log_path.read_text()[-3000:]}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Signal the master and its workers at once (kill -9 of the whole web process)."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=30)
-            deadline = time.monotonic() + 10  # the workers are gone with the group
-            while time.monotonic() < deadline and _group_alive(self.proc.pid):
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        try:
+            up = requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+        return up and len(pids_children(self.proc.pid)) >= self.workers
 
 
 def _group_alive(pgid: int) -> bool:
