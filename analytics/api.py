@@ -68,7 +68,10 @@ class EventsView(APIView):
             400: serializers.AcceptanceSerializer,
             413: OpenApiResponse(description="Body over 1 MiB"),
             415: OpenApiResponse(description="Content-Type is not application/json"),
-            503: OpenApiResponse(description="Neither the broker nor the spool can take events"),
+            503: OpenApiResponse(
+                description="Neither the broker nor the spool can take the events, or the "
+                "database cannot check track ids; retry with the same ids"
+            ),
         },
         examples=[
             OpenApiExample(
