@@ -1,11 +1,14 @@
-"""Publishing accepted events: confirmed by RabbitMQ, or written to a durable local spool.
+"""Handing accepted events over durably: to the local spool, or confirmed by RabbitMQ.
 
-An event is accepted (HTTP 202) only once the broker has confirmed its message or it is
-fsync'd in the spool. One long-lived connection and confirm-mode channel per process is
-shared by all request threads: a publisher thread sends whatever is pending and waits for
-the broker's confirms for the whole group at once. When the broker is away, requests go
-straight to the spool and a relay thread publishes the spool once the broker is back.
-Duplicates (a publish that timed out but did arrive) are harmless: counting is idempotent.
+An event is accepted (HTTP 202) only once it is fsync'd in the spool or the broker has
+confirmed its message. By default (`MVSIC_ACCEPT_VIA=spool`) requests append to this
+process's spool segment, and concurrent requests share one fsync; a relay thread hands the
+segment over to the broker a few milliseconds later, in large confirmed groups (the broker's
+cost is mostly per group, not per message), then deletes it. With `MVSIC_ACCEPT_VIA=broker`
+requests wait for the broker's confirm themselves, and the spool only takes events while the
+broker is away. Either way, if the first choice fails the other is tried, and segments left
+by a killed process are relayed by any live one. Duplicates (a publish that timed out but
+did arrive, a segment relayed again after a crash) are harmless: counting is idempotent.
 """
 
 import contextlib
@@ -19,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import amqp
 from django.conf import settings
@@ -183,16 +187,27 @@ class Spool:
     """Append-only JSON-lines segments on local disk; each line is a list of payloads.
 
     A writer holds an exclusive lock on its open segment; closed segments (and those of
-    dead processes, whose locks the kernel released) can be claimed by any relay.
+    dead processes, whose locks the kernel released) can be claimed by any relay. The
+    payloads of the open segment are also kept in memory (up to `MAX_BUFFERED`), so that
+    the relay can publish them without reading the file back.
     """
+
+    MAX_BUFFERED = 20_000
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the open segment, its buffer and the line counters
+        self._synced_cond = threading.Condition(self._lock)
+        self._syncing = False  # a writer is fsyncing for everyone (one fsync at a time)
         self._file = None
         self._path: Path | None = None
+        self._buffered: list[dict] | None = []
+        self._written = 0  # lines written, ever
+        self._synced = 0  # every line up to this one is on disk, except those in _lost
+        self._lost: list[tuple[int, int]] = []  # line ranges of segments that failed
 
     def append(self, payloads: list[dict]) -> None:
+        """Write one line and return once it is on disk (raises OSError otherwise)."""
         line = (json.dumps(payloads, separators=(",", ":")) + "\n").encode()
         with self._lock:
             while self._file is None:
@@ -201,27 +216,87 @@ class Spool:
                 handle = open(path, "ab")  # noqa: SIM115 - kept open across calls
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 if os.fstat(handle.fileno()).st_nlink:
-                    self._file, self._path = handle, path
+                    self._file, self._path, self._buffered = handle, path, []
                     _fsync_directory(self.directory)  # the new name survives a power cut too
                 else:  # a relay took it, still empty, before the lock: write elsewhere
                     handle.close()
             try:
                 self._file.write(line)
                 self._file.flush()
-                os.fsync(self._file.fileno())
             except OSError:
-                # The segment may end in part of this line now: later lines go elsewhere.
-                with contextlib.suppress(OSError):
-                    self._file.close()
-                self._file, self._path = None, None
+                self._discard()  # the segment may end in part of this line now
                 raise
+            self._written += 1
+            mine = self._written
+            if self._buffered is not None:
+                if len(self._buffered) + len(payloads) > self.MAX_BUFFERED:
+                    self._buffered = None  # the relay reads this segment from disk instead
+                else:
+                    self._buffered.extend(payloads)
+        self._sync(mine)
+
+    def _sync(self, line: int) -> None:
+        # Group commit: one writer fsyncs every line written so far while the others wait
+        # for it; those its fsync did not cover elect the next one.
+        with self._synced_cond:
+            while self._syncing and self._synced < line and not self._lost_line(line):
+                self._synced_cond.wait()
+            if self._lost_line(line):
+                raise OSError("the spool segment holding this line could not be written")
+            if self._synced >= line:
+                return
+            self._syncing = True
+            handle, upto = self._file, self._written
+        try:
+            os.fsync(handle.fileno())
+        except OSError:
+            with self._synced_cond:
+                if self._file is handle:
+                    self._discard()
+                self._syncing = False
+                self._synced_cond.notify_all()
+            raise
+        with self._synced_cond:
+            self._synced = max(self._synced, upto)
+            self._syncing = False
+            self._synced_cond.notify_all()
+
+    def _lost_line(self, line: int) -> bool:
+        return any(first <= line <= last for first, last in self._lost)
+
+    def _discard(self) -> None:
+        # With the lock held: lines of this segment not yet fsync'd may be lost, and later
+        # lines go to a new segment. Whatever did reach the disk is relayed as usual.
+        with contextlib.suppress(OSError):
+            self._file.close()
+        self._file, self._path, self._buffered = None, None, []
+        self._lost = [*self._lost[-99:], (self._synced + 1, self._written)]
+
+    def take(self) -> tuple[Any, Path, list[dict] | None] | None:
+        """Close the open segment for writers and hand it (still locked) to the caller:
+        (handle, path, its payloads, or None when they were not all kept in memory)."""
+        with self._synced_cond:
+            while self._syncing:
+                self._synced_cond.wait()
+            if self._file is None:
+                return None
+            handle, path, payloads = self._file, self._path, self._buffered
+            try:
+                os.fsync(handle.fileno())  # writers waiting for their lines rely on it
+            except OSError:
+                self._discard()
+                self._synced_cond.notify_all()
+                return None
+            self._file, self._path, self._buffered = None, None, []
+            self._synced = self._written
+            self._synced_cond.notify_all()
+            return handle, path, payloads
 
     def rotate(self) -> None:
-        """Close the open segment so the relay can take it."""
-        with self._lock:
-            if self._file is not None:
-                self._file.close()  # releases the lock
-                self._file, self._path = None, None
+        """Close the open segment so any relay can take it."""
+        taken = self.take()
+        if taken is not None:
+            taken[0].close()  # releases the lock
 
     def segments(self) -> list[Path]:
         if not self.directory.exists():
@@ -243,9 +318,10 @@ class Spool:
                     return datetime.fromisoformat(payload["received_at"])
         return None
 
-    def drain(self, publish, chunk: int = 500) -> int:
+    def drain(self, publish, chunk: int = 500, *, rotate: bool = True) -> int:
         """Publish every segment nobody else holds, deleting each once confirmed."""
-        self.rotate()
+        if rotate:
+            self.rotate()
         sent = 0
         for path in self.segments():
             try:
@@ -260,11 +336,15 @@ class Spool:
                 if not path.exists():
                     continue  # another relay finished it between listing and locking
                 payloads = [p for line in _lines(path) for p in line]
-                for start in range(0, len(payloads), chunk):
-                    publish(payloads[start : start + chunk])
-                path.unlink()
-                sent += len(payloads)
+                sent += _publish_and_delete(publish, path, payloads, chunk)
         return sent
+
+
+def _publish_and_delete(publish, path: Path, payloads: list[dict], chunk: int) -> int:
+    for start in range(0, len(payloads), chunk):
+        publish(payloads[start : start + chunk])
+    path.unlink()
+    return len(payloads)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -300,6 +380,8 @@ class _Process:
             pause=settings.MVSIC_BROKER_PAUSE_SECONDS,
         )
         self.spool = Spool(settings.MVSIC_SPOOL_DIR)
+        self.spool_first = settings.MVSIC_ACCEPT_VIA == "spool"
+        self._wanted = threading.Event()
         self._relay: threading.Thread | None = None
         self._relay_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -311,26 +393,55 @@ class _Process:
                 self._relay.daemon = True
                 self._relay.start()
 
+    def relay_soon(self) -> None:
+        """New lines are in the spool: the relay takes them after the linger time."""
+        self._wanted.set()
+
     def stop(self) -> None:
-        """Stop the relay and close the open spool segment (what is spooled stays on disk)."""
+        """Stop the relay (it hands over what it can first); what is left stays on disk."""
         self._stopping.set()
+        self._wanted.set()
         if self._relay is not None:
             self._relay.join(timeout=10)
         self.spool.rotate()
 
     def _relay_run(self) -> None:
         interval = settings.MVSIC_RELAY_INTERVAL_SECONDS
-        while not self._stopping.wait(interval):
-            if not self.spool.segments() or not self.broker.available():
+        linger = settings.MVSIC_RELAY_LINGER_SECONDS
+        while True:
+            if self._wanted.wait(interval) and not self._stopping.is_set():
+                self._stopping.wait(linger)  # let a group gather
+            self._wanted.clear()
+            if not self.broker.available():
+                if self._stopping.is_set():
+                    return
                 continue
             try:
-                sent = self.spool.drain(self.publish_to_broker)
-                if sent:
-                    logger.info("relayed %d spooled events to the broker", sent)
+                self._relay_open_segment()
+                if self.spool.segments():
+                    # Segments of dead processes and of earlier failed attempts. In broker
+                    # mode the open segment only exists during outages: close it first.
+                    sent = self.spool.drain(self.publish_to_broker, rotate=not self.spool_first)
+                    if sent:
+                        logger.info("relayed %d spooled events to the broker", sent)
             except PublishFailed as exc:
                 logger.info("relay waiting for the broker: %s", exc)
             except Exception:
                 logger.exception("relay failed; will retry")
+            if self._stopping.is_set():
+                return
+
+    def _relay_open_segment(self) -> int:
+        if not self.spool_first:
+            return 0
+        taken = self.spool.take()
+        if taken is None:
+            return 0
+        handle, path, payloads = taken
+        with handle:  # holds the segment's lock until it is published and deleted
+            if payloads is None:
+                payloads = [p for line in _lines(path) for p in line]
+            return _publish_and_delete(self.publish_to_broker, path, payloads, 500)
 
     def publish_to_broker(self, payloads: list[dict]) -> None:
         self.broker.publish([task_message(p) for p in payloads])
@@ -349,12 +460,26 @@ def process_state() -> _Process:
 
 
 def events_publish(payloads: list[dict]) -> str:
-    """Durably hand over accepted events: returns "broker" or "spool".
+    """Durably hand over accepted events: returns "spool" or "broker", whichever took them.
 
     Raises PublishFailed only when neither the broker nor the spool could take them.
     """
     state = process_state()
     state.relay_start()  # also delivers segments left by an earlier, killed process
+    if state.spool_first:
+        try:
+            state.spool.append(payloads)
+        except OSError as exc:
+            logger.error("spool write failed (%s); publishing to the broker instead", exc)
+            spool_error = exc
+        else:
+            state.relay_soon()
+            return "spool"
+        try:
+            state.publish_to_broker(payloads)
+        except PublishFailed as exc:
+            raise PublishFailed(f"spool: {spool_error}; broker: {exc}") from exc
+        return "broker"
     try:
         state.publish_to_broker(payloads)
         return "broker"

@@ -192,6 +192,12 @@ CELERY_BEAT_SCHEDULE = {
 MVSIC_PUBLISH_TIMEOUT_SECONDS = env.float("MVSIC_PUBLISH_TIMEOUT_SECONDS", default=1.0)
 MVSIC_BROKER_PAUSE_SECONDS = env.float("MVSIC_BROKER_PAUSE_SECONDS", default=1.0)
 MVSIC_RELAY_INTERVAL_SECONDS = env.float("MVSIC_RELAY_INTERVAL_SECONDS", default=1.0)
+# "spool": a 202 once the event is fsync'd locally, relayed to the broker within
+# MVSIC_RELAY_LINGER_SECONDS; "broker": a 202 once RabbitMQ confirmed it (slower).
+MVSIC_ACCEPT_VIA = env.str("MVSIC_ACCEPT_VIA", default="spool")
+if MVSIC_ACCEPT_VIA not in ("spool", "broker"):
+    raise ImproperlyConfigured("MVSIC_ACCEPT_VIA must be 'spool' or 'broker'")
+MVSIC_RELAY_LINGER_SECONDS = env.float("MVSIC_RELAY_LINGER_SECONDS", default=0.02)
 MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
 # Known track ids are cached by each web process for this long (no query per event).
 MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)

@@ -35,6 +35,7 @@ def test_pipeline_health_shows_queue_spool_poison_and_reconcile(
     admin_client, broker_queues, settings, tmp_path
 ):
     settings.MVSIC_SPOOL_DIR = tmp_path
+    settings.MVSIC_ACCEPT_VIA = "broker"  # the spool holds only the two events put there
     publisher.process_stop()
     try:
         publisher.process_state().spool.append([make_payload(1), make_payload(1)])

@@ -8,11 +8,19 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from analytics import publisher
 from analytics.models import Event, PoisonEvent, TrackStats
 from analytics.selectors import SERIES_HOURS
 from analytics.services import events_count
 from mvsic.celery import app as celery_app
-from tests.conftest import make_artist, make_event, make_payload, make_track, make_user
+from tests.conftest import (
+    make_artist,
+    make_event,
+    make_payload,
+    make_track,
+    make_user,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +29,8 @@ EVENTS_URL = "/api/v1/events/"
 
 def queued_payloads() -> list[dict]:
     """Take every message off the test events queue; return the payloads they carry."""
+    spool = publisher.process_state().spool
+    wait_for(lambda: not spool.segments(), timeout=10, message="the relay left the spool")
     queue = next(q for q in celery_app.conf.task_queues if q.name == settings.MVSIC_EVENTS_QUEUE)
     payloads = []
     with (

@@ -1,6 +1,8 @@
 """analytics.publisher against the real broker: confirms, the spool and the relay."""
 
 import json
+import os
+import threading
 import time
 
 import pytest
@@ -23,8 +25,10 @@ def queue_depth() -> int:
 
 @pytest.fixture
 def fresh_state(settings, tmp_path):
-    """This process's publisher, spool and relay, built from the settings of the test."""
+    """This process's publisher, spool and relay, built from the settings of the test
+    (requests wait for the broker's confirm unless the test says otherwise)."""
     settings.MVSIC_SPOOL_DIR = tmp_path / "spool"
+    settings.MVSIC_ACCEPT_VIA = "broker"
     publisher.process_stop()
     yield
     publisher.process_stop()
@@ -97,3 +101,101 @@ def test_unconfirmed_publish_raises(broker_queues):
     assert not broker.available()
     with pytest.raises(publisher.PublishFailed, match="unavailable"):
         broker.publish([publisher.task_message(make_payload(1))])
+
+
+# --- spool first (MVSIC_ACCEPT_VIA=spool, the default) ------------------------------------------
+def test_spool_first_answers_from_disk_and_the_relay_hands_over_soon(
+    broker_queues, fresh_state, settings
+):
+    settings.MVSIC_ACCEPT_VIA = "spool"
+    before = queue_depth()
+    payloads = [make_payload(1) for _ in range(7)]
+    assert publisher.events_publish(payloads[:3]) == "spool"
+    assert publisher.events_publish(payloads[3:]) == "spool"
+    spool = publisher.process_state().spool
+    wait_for(lambda: queue_depth() == before + 7, timeout=5, message="not relayed")
+    wait_for(lambda: spool.segments() == [], timeout=5, message="segment not deleted")
+
+
+def test_spool_first_falls_back_to_the_broker_when_the_disk_refuses(
+    broker_queues, fresh_state, settings, tmp_path
+):
+    settings.MVSIC_ACCEPT_VIA = "spool"
+    settings.MVSIC_SPOOL_DIR = tmp_path / "not-a-directory"
+    settings.MVSIC_SPOOL_DIR.write_text("a file where the spool directory should be")
+    before = queue_depth()
+    assert publisher.events_publish([make_payload(1), make_payload(1)]) == "broker"
+    assert queue_depth() == before + 2
+    settings.CELERY_BROKER_URL = CLOSED_PORT_URL
+    publisher.process_stop()
+    with pytest.raises(publisher.PublishFailed, match="spool: .*broker: "):
+        publisher.events_publish([make_payload(1)])
+
+
+def test_concurrent_appends_share_fsyncs_and_all_reach_the_disk(tmp_path, monkeypatch):
+    spool = publisher.Spool(tmp_path)
+    fsyncs = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd):
+        fsyncs.append(fd)
+        time.sleep(0.005)  # a slow disk: writers pile up behind one fsync
+        real_fsync(fd)
+
+    monkeypatch.setattr(publisher.os, "fsync", slow_fsync)
+    ids = [[f"{t}-{i}" for i in range(20)] for t in range(8)]
+
+    def writer(mine):
+        for event_id in mine:
+            spool.append([{"id": event_id}])
+
+    threads = [threading.Thread(target=writer, args=(mine,)) for mine in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handle, path, payloads = spool.take()
+    handle.close()
+    written = sorted(p["id"] for line in publisher._lines(path) for p in line)
+    assert written == sorted(i for mine in ids for i in mine)
+    assert sorted(p["id"] for p in payloads) == written
+    assert len(fsyncs) < 160 / 2, f"{len(fsyncs)} fsyncs for 160 lines"
+
+
+class _FsyncFailsOnce:
+    def __init__(self):
+        self.failed = False
+
+    def __call__(self, fd):
+        if not self.failed:
+            self.failed = True
+            raise OSError(5, "Input/output error")
+        os.fdatasync(fd)
+
+
+def test_a_failed_fsync_refuses_only_the_lines_it_did_not_cover(tmp_path, monkeypatch):
+    spool = publisher.Spool(tmp_path)
+    spool.append([{"id": "synced-before"}])
+    monkeypatch.setattr(publisher.os, "fsync", _FsyncFailsOnce())
+    with pytest.raises(OSError):  # that request is not answered 202 from the spool
+        spool.append([{"id": "not-synced"}])
+    spool.append([{"id": "after"}])  # a new segment
+    spool._sync(1)  # the first line is still known to be on disk: no error
+    with pytest.raises(OSError):
+        spool._sync(2)
+    assert len(spool.segments()) == 2
+
+
+def test_a_segment_too_big_for_memory_is_read_back_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(publisher.Spool, "MAX_BUFFERED", 3)
+    spool = publisher.Spool(tmp_path)
+    spool.append([{"id": "1"}, {"id": "2"}])
+    handle, _, payloads = spool.take()
+    handle.close()
+    assert [p["id"] for p in payloads] == ["1", "2"]
+    spool.append([{"id": "3"}, {"id": "4"}])
+    spool.append([{"id": "5"}, {"id": "6"}])
+    handle, path, payloads = spool.take()
+    handle.close()
+    assert payloads is None
+    assert [p["id"] for line in publisher._lines(path) for p in line] == ["3", "4", "5", "6"]
