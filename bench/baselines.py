@@ -1,9 +1,12 @@
-"""Two baselines served by the same gunicorn as the real capture endpoint.
+"""Three baselines served by the same gunicorn as the real capture endpoint.
 
 BareEventsView is the ceiling: DRF parses and validates exactly like the capture endpoint
 (analytics.validation.event_validate) and answers 202 without doing anything with the
-events. NaiveEventsView is what one would build without a queue: validate, then bump the
-track's counter with one UPDATE per event, synchronously, before answering.
+events. DurableBareEventsView is the ceiling for any answer that means "durably accepted":
+the bare view plus the one step such an answer cannot skip, the valid events written and
+fsync'd to local disk before the 202 (with the spool's group commit; nothing reads them).
+NaiveEventsView is what one would build without a queue: validate, then bump the track's
+counter with one UPDATE per event, synchronously, before answering.
 """
 
 from datetime import timedelta
@@ -17,6 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.publisher import Spool
 from analytics.validation import event_validate
 
 _UPDATES = {
@@ -48,6 +52,19 @@ class BareEventsView(APIView):
 
     def post(self, request):
         valid, rejected = _validated(request)
+        code = status.HTTP_202_ACCEPTED if valid else status.HTTP_400_BAD_REQUEST
+        return Response({"accepted": len(valid), "rejected": rejected}, status=code)
+
+
+class DurableBareEventsView(BareEventsView):
+    spool: Spool | None = None
+
+    def post(self, request):
+        valid, rejected = _validated(request)
+        if valid:
+            if DurableBareEventsView.spool is None:
+                DurableBareEventsView.spool = Spool(settings.BENCH_DURABLE_DIR)
+            DurableBareEventsView.spool.append(valid)
         code = status.HTTP_202_ACCEPTED if valid else status.HTTP_400_BAD_REQUEST
         return Response({"accepted": len(valid), "rejected": rejected}, status=code)
 

@@ -1,6 +1,6 @@
 """Settings of the benchmark's web and worker processes: the site's own, plus two things.
 
-The bench URLconf adds the two baseline endpoints beside the site's, and the bench no-op
+The bench URLconf adds the baseline endpoints beside the site's, and the bench no-op
 queue is declared as a quorum queue like the site's queues, so the Celery no-op drain pays
 the same broker costs as the events queue. Everything else is mvsic.settings unchanged.
 """
@@ -8,9 +8,11 @@ the same broker costs as the events queue. Everything else is mvsic.settings unc
 import os
 
 from mvsic.settings import *  # noqa: F403
-from mvsic.settings import CELERY_TASK_QUEUES, _quorum_queue
+from mvsic.settings import CELERY_TASK_QUEUES, VAR_DIR, _quorum_queue
 
 ROOT_URLCONF = "bench.urls"
 
+# Where the durable baseline writes (one segment per web process; the bench deletes it).
+BENCH_DURABLE_DIR = os.environ.get("MVSIC_BENCH_DURABLE_DIR", str(VAR_DIR / "bench-durable"))
 BENCH_NOOP_QUEUE = os.environ.get("MVSIC_BENCH_NOOP_QUEUE", "mvsic.bench.noop")
 CELERY_TASK_QUEUES = [*CELERY_TASK_QUEUES, _quorum_queue(BENCH_NOOP_QUEUE)]
