@@ -10,7 +10,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
-    path("events/", api.EventsView.as_view(), name="events"),
+    path("events/", api.EventsView.as_view(), name="events"),  # first: the busiest URL
     path("tracks/<int:track_id>/stats/", api.TrackStatsView.as_view(), name="track_stats"),
     path("artists/<slug:slug>/stats/", api.ArtistStatsView.as_view(), name="artist_stats"),
 ]

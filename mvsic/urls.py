@@ -12,13 +12,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The event API first: it takes most requests, and URLs are tried in order.
+    path("api/v1/", include((api_v1, "api"))),
     path("", views.home, name="home"),
     path("artists/<slug:slug>/", views.artist_detail, name="artist_detail"),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("analytics.urls")),
-    path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("healthz", health.healthz, name="healthz"),
