@@ -7,7 +7,9 @@ from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -54,12 +56,21 @@ class BoundedJSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON is nested too deeply.") from exc
 
 
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    """The event API answers JSON whatever the Accept header says (skips its parsing)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class EventsView(APIView):
     """Accept one fan event or an array of up to 500; each valid one is queued for counting."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [BoundedJSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnlyNegotiation
 
     @extend_schema(
         request=serializers.EventSerializer(many=True),

@@ -75,6 +75,14 @@ def track():
 
 
 # --- capture: the happy paths -------------------------------------------------------------------
+def test_capture_answers_json_whatever_the_accept_header_asks(client, queue, track):
+    response = post(client, make_event(track, "play", "fan-1"), HTTP_ACCEPT="text/html")
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"accepted": 1, "rejected": []}
+    assert len(queue()) == 1
+
+
 def test_one_event_is_accepted_and_queued_as_plain_data(client, queue, track):
     sent = make_event(track, "play", "fan-1", seconds=31.5, source="track-page")
     response = post(client, sent)
