@@ -52,33 +52,27 @@ class BareEventsView(APIView):
 
     def post(self, request):
         valid, rejected = _validated(request)
+        self.keep(valid)
         code = status.HTTP_202_ACCEPTED if valid else status.HTTP_400_BAD_REQUEST
         return Response({"accepted": len(valid), "rejected": rejected}, status=code)
+
+    def keep(self, valid: list[dict]) -> None:
+        """What the view does with the valid events before answering: nothing, here."""
 
 
 class DurableBareEventsView(BareEventsView):
     spool: Spool | None = None
 
-    def post(self, request):
-        valid, rejected = _validated(request)
+    def keep(self, valid: list[dict]) -> None:
         if valid:
             if DurableBareEventsView.spool is None:
                 DurableBareEventsView.spool = Spool(settings.BENCH_DURABLE_DIR)
             DurableBareEventsView.spool.append(valid)
-        code = status.HTTP_202_ACCEPTED if valid else status.HTTP_400_BAD_REQUEST
-        return Response({"accepted": len(valid), "rejected": rejected}, status=code)
 
 
-class NaiveEventsView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
-
-    def post(self, request):
-        valid, rejected = _validated(request)
+class NaiveEventsView(BareEventsView):
+    def keep(self, valid: list[dict]) -> None:
         with connection.cursor() as cursor:
             for payload in valid:
                 # One autocommitted UPDATE per event: a play, or a like (+1) / unlike (-1).
                 cursor.execute(_UPDATES[payload["type"]], [payload["track"]])
-        code = status.HTTP_202_ACCEPTED if valid else status.HTTP_400_BAD_REQUEST
-        return Response({"accepted": len(valid), "rejected": rejected}, status=code)
