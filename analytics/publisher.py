@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import amqp
 from django.conf import settings
@@ -272,7 +272,7 @@ class Spool:
         self._file, self._path, self._buffered = None, None, []
         self._lost = [*self._lost[-99:], (self._synced + 1, self._written)]
 
-    def take(self) -> tuple[Any, Path, list[dict] | None] | None:
+    def take(self) -> tuple[BinaryIO, Path, list[dict] | None] | None:
         """Close the open segment for writers and hand it (still locked) to the caller:
         (handle, path, its payloads, or None when they were not all kept in memory)."""
         with self._synced_cond:
