@@ -72,9 +72,7 @@ def record(ledger: Ledger, sent: bytes, response, started: float, wall: datetime
             continue
         assert "listener" in raw, "accepted without a listener and without a cookie"
         event_id = str(uuid.UUID(raw["id"]))  # the server keeps the canonical form
-        ledger.copies += 1
-        ledger.accepted.setdefault(
-            event_id,
+        ledger.accept(
             {
                 "id": event_id,
                 "type": raw["type"],
