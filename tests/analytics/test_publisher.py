@@ -4,8 +4,12 @@ import json
 import os
 import threading
 import time
+import uuid
 
 import pytest
+from amqp import spec
+from amqp.method_framing import frame_writer
+from amqp.serialization import dumps
 from django.conf import settings
 from kombu import Connection
 
@@ -42,6 +46,47 @@ def test_message_is_a_celery_task_call_of_record_event():
     assert message.headers["id"] == payload["id"]
     assert message.properties["delivery_mode"] == 2  # persistent
     assert json.loads(message.body) == [[payload], {}, publisher._EMBED]
+
+
+class RecordingTransport:
+    def __init__(self):
+        self.written: list[bytes] = []
+
+    def write(self, data) -> None:
+        self.written.append(bytes(data))
+
+
+def test_framer_builds_the_frames_py_amqp_writes_for_the_task_message():
+    transport = RecordingTransport()
+    connection = type("Connection", (), {"frame_max": 131072, "bytes_sent": 0})()
+    write_frame = frame_writer(connection, transport)
+    framer = publisher.TaskFramer(3, "", "mvsic.events", 131072)
+    method_args = dumps("Bssbb", (0, "", "mvsic.events", True, False))
+    odd = make_payload(7, "like", listener="fan-ÿ✓" * 9, source="x" * 64, seconds=31.5)
+    for payload in (make_payload(1), odd, make_payload(2, "unlike", ts="2026-01-01T00:00:00")):
+        transport.written.clear()
+        write_frame(1, 3, spec.Basic.Publish, method_args, publisher.task_message(payload))
+        assert framer.frames(payload) == b"".join(transport.written)
+
+
+def test_framer_leaves_other_ids_and_bodies_larger_than_a_frame_to_py_amqp():
+    framer = publisher.TaskFramer(1, "", "mvsic.events", 4096)
+    assert framer.frames(make_payload(1, id="{" + str(uuid.uuid4()) + "}")) is None
+    assert framer.frames(make_payload(1, source="x" * 5000)) is None
+    assert framer.frames(make_payload(1)) is not None
+
+
+def test_framed_and_py_amqp_messages_reach_the_queue_in_order(broker_queues):
+    broker = publisher.BrokerPublisher(BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=5, pause=5)
+    payloads = [make_payload(1), make_payload(2), make_payload(3, id="{" + str(uuid.uuid4()) + "}")]
+    broker.publish([payloads[0], publisher.task_message(payloads[1]), payloads[2], payloads[0]])
+    with Connection(BROKER_URL) as conn:
+        channel = conn.channel()
+        got = [channel.basic_get(settings.MVSIC_EVENTS_QUEUE, no_ack=True) for _ in range(5)]
+    assert got[-1] is None
+    assert [json.loads(m.body)[0][0] for m in got[:4]] == [*payloads, payloads[0]]
+    assert [m.headers["id"] for m in got[:4]] == [p["id"] for p in (*payloads, payloads[0])]
+    assert all(m.properties["delivery_mode"] == 2 for m in got[:4])
 
 
 def test_confirmed_publish_lands_in_the_durable_queue(broker_queues, fresh_state):
