@@ -1199,6 +1199,8 @@ def phase_micro(seed_info, results) -> None:
     )
     payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
     micro["task_message_us"] = per_call(lambda: publisher.task_message(payload))
+    framer = publisher.TaskFramer(1, "", settings.MVSIC_EVENTS_QUEUE, 131072)
+    micro["task_frames_us"] = per_call(lambda: framer.frames(payload))
     broker = publisher.BrokerPublisher(
         settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=10, pause=1
     )
@@ -1206,7 +1208,7 @@ def phase_micro(seed_info, results) -> None:
         rounds = 200
         started = time.perf_counter()
         for _ in range(rounds):
-            broker.publish([publisher.task_message(p) for p in payloads_make(group, 1, 1)])
+            broker.publish(payloads_make(group, 1, 1))  # as the relay does: framed payloads
         micro[f"confirm_round_trip_{group}_ms"] = (time.perf_counter() - started) / rounds * 1e3
     for size in (1, 50, 500):
         batch = payloads_make(size * 20, seed_info["first_track"], seed_info["last_track"])
