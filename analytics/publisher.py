@@ -211,26 +211,27 @@ class BrokerPublisher:
             self._connect()
         self._unconfirmed, self._failed = set(), False
         exchange, routing_key = self.queue.exchange.name, self.queue.routing_key
-        write = self._conn.connection.transport.write
-        pending = []  # frames of consecutive payloads, written together
+        pending: list[bytes] = []  # frames of consecutive payloads, written together
+
+        def flush() -> None:
+            if pending:
+                self._conn.connection.transport.write(b"".join(pending))
+                pending.clear()
+
         for message in messages:
             frames = self._framer.frames(message) if isinstance(message, dict) else None
-            if frames is not None:
-                pending.append(frames)
-            else:
-                if pending:
-                    write(b"".join(pending))
-                    pending.clear()
+            if frames is None:
+                flush()  # keeps the order
                 if isinstance(message, dict):
                     message = task_message(message)
                 self._channel.basic_publish(message, exchange, routing_key, mandatory=True)
+            else:
+                pending.append(frames)
+                if len(pending) >= 256:
+                    flush()
             self._unconfirmed.add(self._next_tag)
             self._next_tag += 1
-            if len(pending) >= 256:
-                write(b"".join(pending))
-                pending.clear()
-        if pending:
-            write(b"".join(pending))
+        flush()
         deadline = time.monotonic() + self.timeout
         while self._unconfirmed and not self._failed:
             left = deadline - time.monotonic()
