@@ -34,6 +34,7 @@ from kombu import Connection
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "analytics.record_event"
+RELAY_GROUP = 500  # events per confirmed group when relaying a segment
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
@@ -392,7 +393,7 @@ class Spool:
                     return datetime.fromisoformat(payload["received_at"])
         return None
 
-    def drain(self, publish, chunk: int = 500, *, rotate: bool = True) -> int:
+    def drain(self, publish, chunk: int = RELAY_GROUP, *, rotate: bool = True) -> int:
         """Publish every segment nobody else holds, deleting each once confirmed."""
         if rotate:
             self.rotate()
@@ -515,10 +516,15 @@ class _Process:
         with handle:  # holds the segment's lock until it is published and deleted
             if payloads is None:
                 payloads = [p for line in _lines(path) for p in line]
-            return _publish_and_delete(self.publish_to_broker, path, payloads, 500)
+            return _publish_and_delete(self.publish_to_broker, path, payloads, RELAY_GROUP)
 
     def publish_to_broker(self, payloads: list[dict]) -> None:
         self.broker.publish(payloads)
+
+    def spool_take(self, payloads: list[dict]) -> None:
+        """Append to the spool (raises OSError if the disk refuses); the relay follows."""
+        self.spool.append(payloads)
+        self.relay_soon()
 
 
 _state: _Process | None = None
@@ -536,35 +542,28 @@ def process_state() -> _Process:
 def events_publish(payloads: list[dict]) -> str:
     """Durably hand over accepted events: returns "spool" or "broker", whichever took them.
 
-    Raises PublishFailed only when neither the broker nor the spool could take them.
+    The first choice is `MVSIC_ACCEPT_VIA`; the other is tried if it fails. Raises
+    PublishFailed only when neither the broker nor the spool could take them.
     """
     state = process_state()
     state.relay_start()  # also delivers segments left by an earlier, killed process
-    if state.spool_first:
+    ways = [
+        ("spool", state.spool_take, OSError),
+        ("broker", state.publish_to_broker, PublishFailed),
+    ]
+    if not state.spool_first:
+        ways.reverse()
+    failures = []
+    for name, take, failure in ways:
         try:
-            state.spool.append(payloads)
-        except OSError as exc:
-            logger.error("spool write failed (%s); publishing to the broker instead", exc)
-            spool_error = exc
+            take(payloads)
+        except failure as exc:
+            failures.append(f"{name}: {exc}")
+            if failure is OSError:  # the broker's publisher thread logs its own failures
+                logger.error("spool write failed: %s", exc)
         else:
-            state.relay_soon()
-            return "spool"
-        try:
-            state.publish_to_broker(payloads)
-        except PublishFailed as exc:
-            raise PublishFailed(f"spool: {spool_error}; broker: {exc}") from exc
-        return "broker"
-    try:
-        state.publish_to_broker(payloads)
-        return "broker"
-    except PublishFailed as exc:
-        reason = str(exc)
-    try:
-        state.spool.append(payloads)
-    except OSError as exc:
-        logger.error("spool write failed (%s) after broker failure (%s)", exc, reason)
-        raise PublishFailed(f"broker: {reason}; spool: {exc}") from exc
-    return "spool"
+            return name
+    raise PublishFailed("; ".join(failures))
 
 
 def queue_status() -> dict:
