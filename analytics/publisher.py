@@ -280,9 +280,14 @@ class Spool:
         self._written = 0  # lines written, ever
         self._synced = 0  # every line up to this one is on disk, except those in _lost
         self._lost: list[tuple[int, int]] = []  # line ranges of segments that failed
+        self._name_unsynced = False  # the open segment's directory entry is not on disk yet
 
     def append(self, payloads: list[dict]) -> None:
         """Write one line and return once it is on disk (raises OSError otherwise)."""
+        self._sync(self._write(payloads))
+
+    def _write(self, payloads: list[dict]) -> int:
+        """Write one line to the open segment (not yet fsync'd); returns its number."""
         line = (json.dumps(payloads, separators=(",", ":")) + "\n").encode()
         with self._lock:
             while self._file is None:
@@ -292,7 +297,7 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 if os.fstat(handle.fileno()).st_nlink:
                     self._file, self._path, self._buffered = handle, path, []
-                    _fsync_directory(self.directory)  # the new name survives a power cut too
+                    self._name_unsynced = True  # the first fsync syncs the directory too
                 else:  # a relay took it, still empty, before the lock: write elsewhere
                     handle.close()
             try:
@@ -302,13 +307,12 @@ class Spool:
                 self._discard()  # the segment may end in part of this line now
                 raise
             self._written += 1
-            mine = self._written
             if self._buffered is not None:
                 if len(self._buffered) + len(payloads) > self.MAX_BUFFERED:
                     self._buffered = None  # the relay reads this segment from disk instead
                 else:
                     self._buffered.extend(payloads)
-        self._sync(mine)
+            return self._written
 
     def _sync(self, line: int) -> None:
         # Group commit: one writer fsyncs every line written so far while the others wait
@@ -320,21 +324,32 @@ class Spool:
                 raise OSError("the spool segment holding this line could not be written")
             if self._synced >= line:
                 return
-            self._syncing = True
-            handle, upto = self._file, self._written
+            handle, upto, name = self._sync_begin()
         try:
-            os.fsync(handle.fileno())
+            _fsync_segment(handle, self.directory if name else None)
         except OSError:
             with self._synced_cond:
                 if self._file is handle:
                     self._discard()
-                self._syncing = False
-                self._synced_cond.notify_all()
+                self._sync_end(None)
             raise
         with self._synced_cond:
+            if self._file is handle and name:
+                self._name_unsynced = False
+            self._sync_end(upto)
+
+    def _sync_begin(self) -> tuple[BinaryIO, int, bool]:
+        # With the lock held: this caller fsyncs the open segment (writers may go on
+        # appending meanwhile; the lines it covers are those written so far).
+        self._syncing = True
+        return self._file, self._written, self._name_unsynced
+
+    def _sync_end(self, upto: int | None) -> None:
+        # With the lock held: the fsync is over, covering lines up to `upto` (None: failed).
+        if upto is not None:
             self._synced = max(self._synced, upto)
-            self._syncing = False
-            self._synced_cond.notify_all()
+        self._syncing = False
+        self._synced_cond.notify_all()
 
     def _lost_line(self, line: int) -> bool:
         return any(first <= line <= last for first, last in self._lost)
@@ -349,23 +364,33 @@ class Spool:
 
     def take(self) -> tuple[BinaryIO, Path, list[dict] | None] | None:
         """Close the open segment for writers and hand it (still locked) to the caller:
-        (handle, path, its payloads, or None when they were not all kept in memory)."""
+        (handle, path, its payloads, or None when they were not all kept in memory).
+
+        Writers go on appending to a new segment while the taken one is fsync'd."""
         with self._synced_cond:
             while self._syncing:
                 self._synced_cond.wait()
             if self._file is None:
                 return None
-            handle, path, payloads = self._file, self._path, self._buffered
-            try:
-                os.fsync(handle.fileno())  # writers waiting for their lines rely on it
-            except OSError:
-                self._discard()
-                self._synced_cond.notify_all()
-                return None
+            path, payloads = self._path, self._buffered
+            if self._synced >= self._written and not self._name_unsynced:
+                handle = self._file  # writers' own fsyncs covered every line already
+                self._file, self._path, self._buffered = None, None, []
+                return handle, path, payloads
+            handle, upto, name = self._sync_begin()
             self._file, self._path, self._buffered = None, None, []
-            self._synced = self._written
-            self._synced_cond.notify_all()
-            return handle, path, payloads
+        try:
+            # Writers waiting for their lines in this segment rely on this fsync.
+            _fsync_segment(handle, self.directory if name else None)
+        except OSError:
+            handle.close()  # what did reach the disk is relayed later, from the file
+            with self._synced_cond:
+                self._lost = [*self._lost[-99:], (self._synced + 1, upto)]
+                self._sync_end(None)
+            return None
+        with self._synced_cond:
+            self._sync_end(upto)
+        return handle, path, payloads
 
     def rotate(self) -> None:
         """Close the open segment so any relay can take it."""
@@ -422,6 +447,13 @@ def _publish_and_delete(publish, path: Path, payloads: list[dict], chunk: int) -
     return len(payloads)
 
 
+def _fsync_segment(handle: BinaryIO, directory: Path | None) -> None:
+    """fsync a segment, and its directory too when the segment's name is new."""
+    os.fsync(handle.fileno())
+    if directory is not None:
+        _fsync_directory(directory)
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -462,6 +494,9 @@ class _Process:
         self._stopping = threading.Event()
 
     def relay_start(self) -> None:
+        relay = self._relay
+        if relay is not None and relay.is_alive():
+            return  # every request calls this: no lock on the way
         with self._relay_lock:
             if self._relay is None or not self._relay.is_alive():
                 self._relay = threading.Thread(target=self._relay_run, name="mvsic-relay")
@@ -470,7 +505,10 @@ class _Process:
 
     def relay_soon(self) -> None:
         """New lines are in the spool: the relay takes them after the linger time."""
-        self._wanted.set()
+        # The relay clears the flag before it takes the segment, so a line appended before
+        # the flag was seen set is in what it takes; skipping set() spares its lock.
+        if not self._wanted.is_set():
+            self._wanted.set()
 
     def stop(self) -> None:
         """Stop the relay (it hands over what it can first); what is left stays on disk."""
@@ -533,6 +571,9 @@ _state_lock = threading.Lock()
 
 def process_state() -> _Process:
     global _state
+    state = _state
+    if state is not None and state.pid == os.getpid():
+        return state  # the common case, without the lock
     with _state_lock:
         if _state is None or _state.pid != os.getpid():
             _state = _Process()

@@ -252,3 +252,64 @@ def test_a_segment_too_big_for_memory_is_read_back_from_disk(tmp_path, monkeypat
     handle.close()
     assert payloads is None
     assert [p["id"] for line in publisher._lines(path) for p in line] == ["3", "4", "5", "6"]
+
+
+def test_writers_go_on_appending_while_a_take_fsyncs(tmp_path, monkeypatch):
+    spool = publisher.Spool(tmp_path)
+    spool.append([{"id": "synced"}])
+    spool._write([{"id": "written"}])  # not fsync'd yet: the take must do it
+    entered, gate = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def gated_fsync(fd):
+        entered.set()
+        gate.wait(10)  # a slow disk
+        real_fsync(fd)
+
+    monkeypatch.setattr(publisher.os, "fsync", gated_fsync)
+    taken = {}
+    taker = threading.Thread(target=lambda: taken.update(result=spool.take()))
+    taker.start()
+    assert entered.wait(5)
+    lines = []
+    writer = threading.Thread(target=lambda: lines.append(spool._write([{"id": "next"}])))
+    writer.start()
+    writer.join(2)
+    still_writing = writer.is_alive()
+    gate.set()
+    taker.join(10)
+    writer.join(10)
+    assert not still_writing, "an append waited for the take's fsync to write its line"
+    handle, path, payloads = taken["result"]
+    handle.close()
+    assert [p["id"] for p in payloads] == ["synced", "written"]
+    assert spool._path != path  # the next line went to a new segment
+    spool._sync(lines[0])
+    assert [p["id"] for line in publisher._lines(spool._path) for p in line] == ["next"]
+
+
+def test_a_segment_name_is_synced_once_with_its_first_line(tmp_path, monkeypatch):
+    spool = publisher.Spool(tmp_path)
+    fsyncs, dir_syncs = [], []
+    real_fsync, real_dir_sync = os.fsync, publisher._fsync_directory
+
+    def counted_fsync(fd):
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    def counted_dir_sync(directory):
+        dir_syncs.append(directory)
+        real_dir_sync(directory)
+
+    monkeypatch.setattr(publisher.os, "fsync", counted_fsync)
+    monkeypatch.setattr(publisher, "_fsync_directory", counted_dir_sync)
+    spool.append([{"id": "1"}])
+    spool.append([{"id": "2"}])
+    assert len(dir_syncs) == 1
+    before = len(fsyncs)
+    handle, _, payloads = spool.take()  # every line is on disk: no fsync needed
+    handle.close()
+    assert len(fsyncs) == before
+    assert [p["id"] for p in payloads] == ["1", "2"]
+    spool.append([{"id": "3"}])  # a new segment, a new name
+    assert len(dir_syncs) == 2
