@@ -98,7 +98,7 @@ def _payload_parse(payload: dict) -> CountableEvent:
         received_at = parse_datetime(payload["received_at"])
         if ts is None or received_at is None or ts.tzinfo is None:
             raise ValueError("timestamps must be ISO 8601 with a zone")
-        if payload["type"] not in EventType.values:
+        if payload["type"] not in validation.TYPES:
             raise ValueError(f"unknown type {payload['type']!r}")
         if not validation.listener_valid(payload["listener"]):
             raise ValueError("listener must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'")

@@ -13,6 +13,8 @@ MAX_SECONDS = 10_000_000
 MAX_SOURCE = 64
 # An error response never grows much beyond the request: echo a few unknown names only.
 MAX_UNKNOWN_ECHOED = 10
+# EventType.values builds a new list on every access.
+TYPES = frozenset(EventType.values)
 
 
 def _is_number(value) -> bool:
@@ -52,7 +54,7 @@ def event_validate(
     kind = raw.get("type")
     if kind is None:
         errors["type"] = ["This field is required."]
-    elif kind not in EventType.values:
+    elif not isinstance(kind, str) or kind not in TYPES:
         errors["type"] = [f"Must be one of: {', '.join(EventType.values)}."]
 
     track = raw.get("track")
