@@ -1,9 +1,8 @@
 """The JSON API: event capture (anonymous) and statistics (artists' members and staff)."""
 
-import io
-
 from django.conf import settings
 from django.db import DatabaseError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, status
@@ -11,6 +10,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils import json
 from rest_framework.views import APIView
 
 from analytics import publisher, selectors, serializers, services
@@ -49,11 +49,15 @@ class BoundedJSONParser(parsers.JSONParser):
             raise PayloadTooLarge()
         if not body:
             raise exceptions.ParseError("Request body is empty.")
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            # As JSONParser, without its stream reader: strict (no NaN or Infinity).
+            return json.loads(body.decode(encoding), parse_constant=json.strict_constant)
         except RecursionError as exc:
             # json's C scanner recurses per nesting level: "[" * 100000 is bad input, not a 500.
             raise exceptions.ParseError("JSON is nested too deeply.") from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -102,7 +106,10 @@ class EventsView(APIView):
     def post(self, request):
         if request.content_type.split(";")[0].strip().lower() != "application/json":
             raise exceptions.UnsupportedMediaType(request.content_type or "(none)")
-        data = request.data
+        # The one parser, called directly: DRF's parser negotiation is not needed here.
+        data = BoundedJSONParser().parse(
+            request.stream, None, {"request": request, "encoding": settings.DEFAULT_CHARSET}
+        )
         single = not isinstance(data, list)
         raw_events = [data] if single else data
         if not raw_events:
@@ -129,7 +136,13 @@ class EventsView(APIView):
         except DatabaseError as exc:
             raise DatabaseUnavailable() from exc
         code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
-        return Response({"accepted": result.accepted, "rejected": result.rejected}, status=code)
+        return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
+
+
+def _json_response(data: dict, code: int) -> HttpResponse:
+    """What JSONRenderer writes for `data`, without DRF's rendering machinery per request."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(body.encode(), content_type="application/json", status=code)
 
 
 class _MemberOnly(APIView):
