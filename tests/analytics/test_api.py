@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
 
 from analytics import publisher
 from analytics.models import Event, PoisonEvent, TrackStats
@@ -114,6 +115,15 @@ def test_a_batch_reports_rejections_by_index_and_queues_only_valid_events(client
     assert body["rejected"][1]["errors"] == {"track": ["Unknown track."]}
     assert set(body["rejected"][2]["errors"]) == {"non_field_errors"}
     assert [p["id"] for p in queue()] == [e["id"] for e in good]
+
+
+def test_answers_are_the_bytes_drf_would_render(client, queue, track):
+    bad = {**make_event(track), "é-unknown": 1}
+    response = post(client, [make_event(track), bad])
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/json"
+    assert response.content == JSONRenderer().render(response.json())
+    assert "é-unknown" in response.content.decode()
 
 
 def test_one_invalid_event_is_a_400_in_the_same_shape(client, queue, track):
