@@ -273,50 +273,31 @@ class Spool:
         self.directory = Path(directory)
         self._lock = threading.Lock()  # the open segment, its buffer and the line counters
         self._synced_cond = threading.Condition(self._lock)
-        self._syncing = False  # a writer is fsyncing for everyone (one fsync at a time)
+        self._syncing = False  # one writer (or a take) writes and fsyncs for everyone
+        self._pending: list[tuple[bytes, list[dict]]] = []  # lines not yet in a segment
         self._file = None
         self._path: Path | None = None
         self._buffered: list[dict] | None = []
-        self._written = 0  # lines written, ever
-        self._synced = 0  # every line up to this one is on disk, except those in _lost
-        self._lost: list[tuple[int, int]] = []  # line ranges of segments that failed
         self._name_unsynced = False  # the open segment's directory entry is not on disk yet
+        self._appended = 0  # lines appended, ever
+        self._synced = 0  # every line up to this one is on disk, except those in _lost
+        self._lost: list[tuple[int, int]] = []  # line ranges of writes that failed
 
     def append(self, payloads: list[dict]) -> None:
         """Write one line and return once it is on disk (raises OSError otherwise)."""
-        self._sync(self._write(payloads))
+        self._sync(self._queue_line(payloads))
 
-    def _write(self, payloads: list[dict]) -> int:
-        """Write one line to the open segment (not yet fsync'd); returns its number."""
+    def _queue_line(self, payloads: list[dict]) -> int:
+        """Queue one line for the next group write; returns its number."""
         line = (json.dumps(payloads, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            while self._file is None:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                path = self.directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
-                handle = open(path, "ab")  # noqa: SIM115 - kept open across calls
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                if os.fstat(handle.fileno()).st_nlink:
-                    self._file, self._path, self._buffered = handle, path, []
-                    self._name_unsynced = True  # the first fsync syncs the directory too
-                else:  # a relay took it, still empty, before the lock: write elsewhere
-                    handle.close()
-            try:
-                self._file.write(line)
-                self._file.flush()
-            except OSError:
-                self._discard()  # the segment may end in part of this line now
-                raise
-            self._written += 1
-            if self._buffered is not None:
-                if len(self._buffered) + len(payloads) > self.MAX_BUFFERED:
-                    self._buffered = None  # the relay reads this segment from disk instead
-                else:
-                    self._buffered.extend(payloads)
-            return self._written
+            self._pending.append((line, payloads))
+            self._appended += 1
+            return self._appended
 
     def _sync(self, line: int) -> None:
-        # Group commit: one writer fsyncs every line written so far while the others wait
-        # for it; those its fsync did not cover elect the next one.
+        # Group commit: one writer writes every queued line with one call and fsyncs, while
+        # the others wait for it; those it did not cover elect the next one.
         with self._synced_cond:
             while self._syncing and self._synced < line and not self._lost_line(line):
                 self._synced_cond.wait()
@@ -324,73 +305,99 @@ class Spool:
                 raise OSError("the spool segment holding this line could not be written")
             if self._synced >= line:
                 return
-            handle, upto, name = self._sync_begin()
-        try:
-            _fsync_segment(handle, self.directory if name else None)
-        except OSError:
-            with self._synced_cond:
-                if self._file is handle:
-                    self._discard()
-                self._sync_end(None)
-            raise
-        with self._synced_cond:
-            if self._file is handle and name:
-                self._name_unsynced = False
-            self._sync_end(upto)
-
-    def _sync_begin(self) -> tuple[BinaryIO, int, bool]:
-        # With the lock held: this caller fsyncs the open segment (writers may go on
-        # appending meanwhile; the lines it covers are those written so far).
-        self._syncing = True
-        return self._file, self._written, self._name_unsynced
-
-    def _sync_end(self, upto: int | None) -> None:
-        # With the lock held: the fsync is over, covering lines up to `upto` (None: failed).
-        if upto is not None:
-            self._synced = max(self._synced, upto)
-        self._syncing = False
-        self._synced_cond.notify_all()
-
-    def _lost_line(self, line: int) -> bool:
-        return any(first <= line <= last for first, last in self._lost)
-
-    def _discard(self) -> None:
-        # With the lock held: lines of this segment not yet fsync'd may be lost, and later
-        # lines go to a new segment. Whatever did reach the disk is relayed as usual.
-        with contextlib.suppress(OSError):
-            self._file.close()
-        self._file, self._path, self._buffered = None, None, []
-        self._lost = [*self._lost[-99:], (self._synced + 1, self._written)]
+            self._syncing = True
+        self._group_write(take=False)
 
     def take(self) -> tuple[BinaryIO, Path, list[dict] | None] | None:
         """Close the open segment for writers and hand it (still locked) to the caller:
         (handle, path, its payloads, or None when they were not all kept in memory).
 
-        Writers go on appending to a new segment while the taken one is fsync'd."""
+        Writers go on queueing lines for a new segment while the taken one is fsync'd."""
         with self._synced_cond:
             while self._syncing:
                 self._synced_cond.wait()
-            if self._file is None:
+            if self._file is None and not self._pending:
                 return None
-            path, payloads = self._path, self._buffered
-            if self._synced >= self._written and not self._name_unsynced:
-                handle = self._file  # writers' own fsyncs covered every line already
+            if not self._pending and self._synced >= self._appended and not self._name_unsynced:
+                taken = self._file, self._path, self._buffered  # every line is on disk
                 self._file, self._path, self._buffered = None, None, []
-                return handle, path, payloads
-            handle, upto, name = self._sync_begin()
-            self._file, self._path, self._buffered = None, None, []
+                return taken
+            self._syncing = True
         try:
-            # Writers waiting for their lines in this segment rely on this fsync.
-            _fsync_segment(handle, self.directory if name else None)
+            return self._group_write(take=True)
         except OSError:
-            handle.close()  # what did reach the disk is relayed later, from the file
+            return None  # what did reach the disk is relayed later, from the file
+
+    def _group_write(self, *, take: bool):
+        # The caller set _syncing: no other thread opens, writes or swaps a segment now.
+        handle = None
+        try:
+            if self._file is None:
+                self._segment_open()
+            with self._lock:
+                handle, path, payloads = self._file, self._path, self._buffered
+                lines, self._pending, upto = self._pending, [], self._appended
+                name = self._name_unsynced
+                for _, queued in lines:
+                    payloads = self._keep(queued)
+                if take:  # later lines go to a new segment
+                    self._file, self._path, self._buffered = None, None, []
+            if lines:
+                handle.write(b"".join(line for line, _ in lines))
+                handle.flush()
+            os.fsync(handle.fileno())
+            if name:
+                _fsync_directory(self.directory)  # the new name survives a power cut too
+        except OSError:
             with self._synced_cond:
-                self._lost = [*self._lost[-99:], (self._synced + 1, upto)]
-                self._sync_end(None)
-            return None
+                self._discard(handle)
+                self._syncing = False
+                self._synced_cond.notify_all()
+            raise
         with self._synced_cond:
-            self._sync_end(upto)
-        return handle, path, payloads
+            if name and self._file is handle:
+                self._name_unsynced = False
+            self._synced = max(self._synced, upto)
+            self._syncing = False
+            self._synced_cond.notify_all()
+        return (handle, path, payloads) if take else None
+
+    def _segment_open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            path = self.directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
+            handle = open(path, "ab")  # noqa: SIM115 - kept open across calls
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if os.fstat(handle.fileno()).st_nlink:
+                break
+            handle.close()  # a relay took it, still empty, before the lock: write elsewhere
+        with self._lock:
+            self._file, self._path, self._buffered = handle, path, []
+            self._name_unsynced = True
+
+    def _keep(self, payloads: list[dict]) -> list[dict] | None:
+        # With the lock held: the open segment's payloads, kept for the relay while small.
+        if self._buffered is not None:
+            if len(self._buffered) + len(payloads) > self.MAX_BUFFERED:
+                self._buffered = None  # the relay reads this segment from disk instead
+            else:
+                self._buffered.extend(payloads)
+        return self._buffered
+
+    def _lost_line(self, line: int) -> bool:
+        return any(first <= line <= last for first, last in self._lost)
+
+    def _discard(self, handle) -> None:
+        # With the lock held, after a failed write or fsync: every line not known to be on
+        # disk is refused, and later lines go to a new segment. Whatever did reach the disk
+        # is relayed as usual.
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
+        if self._file is handle:
+            self._file, self._path, self._buffered = None, None, []
+        self._pending = []
+        self._lost = [*self._lost[-99:], (self._synced + 1, self._appended)]
 
     def rotate(self) -> None:
         """Close the open segment so any relay can take it."""
@@ -445,13 +452,6 @@ def _publish_and_delete(publish, path: Path, payloads: list[dict], chunk: int) -
         publish(payloads[start : start + chunk])
     path.unlink()
     return len(payloads)
-
-
-def _fsync_segment(handle: BinaryIO, directory: Path | None) -> None:
-    """fsync a segment, and its directory too when the segment's name is new."""
-    os.fsync(handle.fileno())
-    if directory is not None:
-        _fsync_directory(directory)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -257,7 +257,7 @@ def test_a_segment_too_big_for_memory_is_read_back_from_disk(tmp_path, monkeypat
 def test_writers_go_on_appending_while_a_take_fsyncs(tmp_path, monkeypatch):
     spool = publisher.Spool(tmp_path)
     spool.append([{"id": "synced"}])
-    spool._write([{"id": "written"}])  # not fsync'd yet: the take must do it
+    spool._queue_line([{"id": "written"}])  # not on disk yet: the take writes it
     entered, gate = threading.Event(), threading.Event()
     real_fsync = os.fsync
 
@@ -272,7 +272,7 @@ def test_writers_go_on_appending_while_a_take_fsyncs(tmp_path, monkeypatch):
     taker.start()
     assert entered.wait(5)
     lines = []
-    writer = threading.Thread(target=lambda: lines.append(spool._write([{"id": "next"}])))
+    writer = threading.Thread(target=lambda: lines.append(spool._queue_line([{"id": "next"}])))
     writer.start()
     writer.join(2)
     still_writing = writer.is_alive()
