@@ -1286,9 +1286,15 @@ WEB_PARTS = {
         "BoundedJSONParser.parse (analytics/api.py)",
         "event_validate (analytics/validation.py)",
         "track_ids_existing (analytics/selectors.py)",
-        "task_message (analytics/publisher.py)",
+        "Spool.append (analytics/publisher.py)",
+        "Spool._sync (analytics/publisher.py)",
         "BrokerPublisher.publish (analytics/publisher.py)",
-        "Event.wait (threading.py)",
+        "_json_response (analytics/api.py)",
+    ],
+    "_Process._relay_run (analytics/publisher.py)": [
+        "Spool.take (analytics/publisher.py)",
+        "Spool.segments (analytics/publisher.py)",
+        "BrokerPublisher.publish (analytics/publisher.py)",
     ],
     "BrokerPublisher._run (analytics/publisher.py)": [
         "Channel.basic_publish_confirm (amqp/channel.py)",
