@@ -1621,6 +1621,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--only", default="", help="comma-separated phases: ingest,pipeline,freshness,soak,history"
     )
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved ingest rounds")
     parser.add_argument("--soak-events", type=int, default=None)
     parser.add_argument("--history-events", type=int, default=None, help="the large history")
     parser.add_argument("--no-pipeline-at-history", dest="pipeline_at_history",
@@ -1643,6 +1644,8 @@ def main(argv=None) -> int:
         print(table(json.loads(args.report.read_text()))[0])
         return 0
     mode = dict(MODES[args.mode])
+    if args.rounds is not None:
+        mode["rounds"] = args.rounds
     if args.soak_events is not None:
         mode["soak_events"] = args.soak_events
     if args.history_events is not None:
