@@ -2,13 +2,14 @@
 
 An event is accepted (HTTP 202) only once it is fsync'd in the spool or the broker has
 confirmed its message. By default (`MVSIC_ACCEPT_VIA=spool`) requests append to this
-process's spool segment, and concurrent requests share one fsync; a relay thread hands the
-segment over to the broker a few milliseconds later, in large confirmed groups (the broker's
-cost is mostly per group, not per message), then deletes it. With `MVSIC_ACCEPT_VIA=broker`
-requests wait for the broker's confirm themselves, and the spool only takes events while the
-broker is away. Either way, if the first choice fails the other is tried, and segments left
-by a killed process are relayed by any live one. Duplicates (a publish that timed out but
-did arrive, a segment relayed again after a crash) are harmless: counting is idempotent.
+process's spool segment, and concurrent requests share one write and one fsync; a relay
+thread hands the segment over to the broker a few milliseconds later, in large confirmed
+groups (the broker's cost is mostly per group, not per message), then deletes it. With
+`MVSIC_ACCEPT_VIA=broker` requests wait for the broker's confirm themselves, and the spool
+only takes events while the broker is away. Either way, if the first choice fails the other
+is tried, and segments left by a killed process are relayed by any live one. Duplicates (a
+publish that timed out but did arrive, a segment relayed again after a crash) are harmless:
+counting is idempotent.
 """
 
 import contextlib
@@ -262,7 +263,8 @@ class Spool:
     """Append-only JSON-lines segments on local disk; each line is a list of payloads.
 
     A writer holds an exclusive lock on its open segment; closed segments (and those of
-    dead processes, whose locks the kernel released) can be claimed by any relay. The
+    dead processes, whose locks the kernel released) can be claimed by any relay. Lines
+    are queued in memory and written by the group commit that makes them durable. The
     payloads of the open segment are also kept in memory (up to `MAX_BUFFERED`), so that
     the relay can publish them without reading the file back.
     """
