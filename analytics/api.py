@@ -1,5 +1,7 @@
 """The JSON API: event capture (anonymous) and statistics (artists' members and staff)."""
 
+import io
+
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -10,7 +12,6 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.utils import json
 from rest_framework.views import APIView
 
 from analytics import publisher, selectors, serializers, services
@@ -49,15 +50,11 @@ class BoundedJSONParser(parsers.JSONParser):
             raise PayloadTooLarge()
         if not body:
             raise exceptions.ParseError("Request body is empty.")
-        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            # As JSONParser, without its stream reader: strict (no NaN or Infinity).
-            return json.loads(body.decode(encoding), parse_constant=json.strict_constant)
+            return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError as exc:
             # json's C scanner recurses per nesting level: "[" * 100000 is bad input, not a 500.
             raise exceptions.ParseError("JSON is nested too deeply.") from exc
-        except ValueError as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -139,10 +136,12 @@ class EventsView(APIView):
         return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
 
 
+_RENDERER = JSONRenderer()
+
+
 def _json_response(data: dict, code: int) -> HttpResponse:
-    """What JSONRenderer writes for `data`, without DRF's rendering machinery per request."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return HttpResponse(body.encode(), content_type="application/json", status=code)
+    """The answer DRF would render, without its per-request negotiation and finalizing."""
+    return HttpResponse(_RENDERER.render(data), content_type="application/json", status=code)
 
 
 class _MemberOnly(APIView):

@@ -118,12 +118,13 @@ def test_a_batch_reports_rejections_by_index_and_queues_only_valid_events(client
 
 
 def test_answers_are_the_bytes_drf_would_render(client, queue, track):
-    bad = {**make_event(track), "é-unknown": 1}
+    bad = {**make_event(track), "é-unknown\u2028": 1}  # JSONRenderer escapes U+2028
     response = post(client, [make_event(track), bad])
     assert response.status_code == 202
     assert response["Content-Type"] == "application/json"
     assert response.content == JSONRenderer().render(response.json())
     assert "é-unknown" in response.content.decode()
+    assert response.json()["rejected"][0]["errors"] == {"é-unknown\u2028": ["Unknown field."]}
 
 
 def test_one_invalid_event_is_a_400_in_the_same_shape(client, queue, track):
