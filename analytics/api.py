@@ -110,18 +110,18 @@ class EventsView(APIView):
         single = not isinstance(data, list)
         raw_events = [data] if single else data
         if not raw_events:
-            return Response(
+            return _json_response(
                 {"accepted": 0, "rejected": [], "detail": "The array is empty."},
-                status=status.HTTP_400_BAD_REQUEST,
+                status.HTTP_400_BAD_REQUEST,
             )
         if len(raw_events) > settings.MVSIC_MAX_BATCH:
-            return Response(
+            return _json_response(
                 {
                     "accepted": 0,
                     "rejected": [],
                     "detail": f"At most {settings.MVSIC_MAX_BATCH} events per request.",
                 },
-                status=status.HTTP_400_BAD_REQUEST,
+                status.HTTP_400_BAD_REQUEST,
             )
         try:
             result = services.events_accept(

@@ -337,11 +337,11 @@ class Spool:
             if self._file is None:
                 self._segment_open()
             with self._lock:
-                handle, path, payloads = self._file, self._path, self._buffered
                 lines, self._pending, upto = self._pending, [], self._appended
-                name = self._name_unsynced
                 for _, queued in lines:
-                    payloads = self._keep(queued)
+                    self._keep(queued)
+                handle, path, payloads = self._file, self._path, self._buffered
+                name = self._name_unsynced
                 if take:  # later lines go to a new segment
                     self._file, self._path, self._buffered = None, None, []
             if lines:
@@ -377,14 +377,13 @@ class Spool:
             self._file, self._path, self._buffered = handle, path, []
             self._name_unsynced = True
 
-    def _keep(self, payloads: list[dict]) -> list[dict] | None:
+    def _keep(self, payloads: list[dict]) -> None:
         # With the lock held: the open segment's payloads, kept for the relay while small.
         if self._buffered is not None:
             if len(self._buffered) + len(payloads) > self.MAX_BUFFERED:
                 self._buffered = None  # the relay reads this segment from disk instead
             else:
                 self._buffered.extend(payloads)
-        return self._buffered
 
     def _lost_line(self, line: int) -> bool:
         return any(first <= line <= last for first, last in self._lost)
