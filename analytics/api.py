@@ -4,7 +4,7 @@ import io
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, status
@@ -101,39 +101,55 @@ class EventsView(APIView):
         ],
     )
     def post(self, request):
-        if request.content_type.split(";")[0].strip().lower() != "application/json":
-            raise exceptions.UnsupportedMediaType(request.content_type or "(none)")
-        # The one parser, called directly: DRF's parser negotiation is not needed here.
-        data = BoundedJSONParser().parse(
-            request.stream, None, {"request": request, "encoding": settings.DEFAULT_CHARSET}
+        return events_capture(request._request)
+
+
+def events_capture(request: HttpRequest) -> HttpResponse:
+    """The event endpoint on Django's own request, errors answered as DRF would answer them.
+
+    analytics.middleware.EventCaptureMiddleware calls it ahead of the site's middleware and
+    URL resolver; EventsView calls it when the request came the long way.
+    """
+    try:
+        return _events_capture(request)
+    except exceptions.APIException as exc:
+        return _json_response({"detail": exc.detail}, exc.status_code)
+
+
+def _events_capture(request: HttpRequest) -> HttpResponse:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise exceptions.UnsupportedMediaType(content_type or "(none)")
+    data = BoundedJSONParser().parse(
+        request, None, {"request": request, "encoding": settings.DEFAULT_CHARSET}
+    )
+    single = not isinstance(data, list)
+    raw_events = [data] if single else data
+    if not raw_events:
+        return _json_response(
+            {"accepted": 0, "rejected": [], "detail": "The array is empty."},
+            status.HTTP_400_BAD_REQUEST,
         )
-        single = not isinstance(data, list)
-        raw_events = [data] if single else data
-        if not raw_events:
-            return _json_response(
-                {"accepted": 0, "rejected": [], "detail": "The array is empty."},
-                status.HTTP_400_BAD_REQUEST,
-            )
-        if len(raw_events) > settings.MVSIC_MAX_BATCH:
-            return _json_response(
-                {
-                    "accepted": 0,
-                    "rejected": [],
-                    "detail": f"At most {settings.MVSIC_MAX_BATCH} events per request.",
-                },
-                status.HTTP_400_BAD_REQUEST,
-            )
-        try:
-            result = services.events_accept(
-                raw_events=raw_events,
-                listener_cookie=request.COOKIES.get(settings.MVSIC_LISTENER_COOKIE),
-            )
-        except publisher.PublishFailed as exc:
-            raise BrokerUnavailable() from exc
-        except DatabaseError as exc:
-            raise DatabaseUnavailable() from exc
-        code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
-        return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
+    if len(raw_events) > settings.MVSIC_MAX_BATCH:
+        return _json_response(
+            {
+                "accepted": 0,
+                "rejected": [],
+                "detail": f"At most {settings.MVSIC_MAX_BATCH} events per request.",
+            },
+            status.HTTP_400_BAD_REQUEST,
+        )
+    try:
+        result = services.events_accept(
+            raw_events=raw_events,
+            listener_cookie=request.COOKIES.get(settings.MVSIC_LISTENER_COOKIE),
+        )
+    except publisher.PublishFailed as exc:
+        raise BrokerUnavailable() from exc
+    except DatabaseError as exc:
+        raise DatabaseUnavailable() from exc
+    code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
+    return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
 
 
 _RENDERER = JSONRenderer()

@@ -1282,7 +1282,7 @@ def profile_summary(run_dir: Path, name: str, top: int = 25) -> dict:
 
 
 WEB_PARTS = {
-    "EventsView.post (analytics/api.py)": [
+    "events_capture (analytics/api.py)": [
         "BoundedJSONParser.parse (analytics/api.py)",
         "event_validate (analytics/validation.py)",
         "track_ids_existing (analytics/selectors.py)",
@@ -1304,8 +1304,8 @@ WEB_PARTS = {
     ],
     "ThreadWorker.handle (gunicorn/workers/gthread.py)": [
         "WSGIHandler.__call__ (django/core/handlers/wsgi.py)",
-        "APIView.dispatch (rest_framework/views.py)",
-        "EventsView.post (analytics/api.py)",
+        "EventCaptureMiddleware.__call__ (analytics/middleware.py)",
+        "events_capture (analytics/api.py)",
     ],
 }
 WORKER_PARTS = {

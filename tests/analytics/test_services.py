@@ -28,11 +28,6 @@ def artist_figures(artist) -> tuple[int, int, int]:
     return (stats.plays, stats.likes, stats.listeners) if stats else (0, 0, 0)
 
 
-@pytest.fixture
-def track():
-    return make_track()
-
-
 def test_plays_are_distinct_event_ids(track):
     payloads = [make_payload(track, "play", f"fan-{i % 3}") for i in range(10)]
     assert events_count(payloads=payloads) == 10
