@@ -6,6 +6,8 @@ bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+if os.environ.get("GUNICORN_ACCESS_LOG_EVENTS", "").lower() not in ("1", "true", "yes", "on"):
+    logger_class = "mvsic.access_log.AccessLogger"  # no line per accepted fan event
 control_socket_disable = True
 
 
