@@ -65,7 +65,7 @@ LISTENERS = 10_000
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 BATCH = 50
-GET_ROUNDS = 5  # of the dashboard and stats API timings
+GET_ROUNDS = 7  # of the dashboard and stats API timings, on each history
 
 
 def log(message: str) -> None:
@@ -391,17 +391,24 @@ class Proc:
         self.handle.close()
 
 
-def web_start(args) -> Proc:
+def web_start(args, *, port: int | None = None, db: str | None = None) -> Proc:
+    """gunicorn on the bench's port and database, or on another port and database."""
+    env = {"WEB_CONCURRENCY": str(args.web_workers), "WEB_THREADS": str(args.web_threads)}
+    if port is not None:
+        env.update(PORT=str(port), MVSIC_SPOOL_DIR=f"{os.environ['MVSIC_SPOOL_DIR']}-{port}")
+    if db is not None:
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     web = Proc(
         "gunicorn",
         [str(BIN / "gunicorn"), "mvsic.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],
-        args.run_dir / "web.log",
-        env={"WEB_CONCURRENCY": str(args.web_workers), "WEB_THREADS": str(args.web_threads)},
+        args.run_dir / f"web{'' if port is None else f'-{port}'}.log",
+        env=env,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2).read()  # noqa: S310
+            url = f"http://127.0.0.1:{port or args.port}/healthz"
+            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310
             return web
         except OSError:
             if not web.alive():
@@ -559,7 +566,16 @@ def memory_sum(pid: int) -> dict:
 
 # --- wrk --------------------------------------------------------------------------------------
 def wrk(
-    args, path: str, seconds: float, *, script: str, script_args=(), headers=(), c=None, t=None
+    args,
+    path: str,
+    seconds: float,
+    *,
+    script: str,
+    script_args=(),
+    headers=(),
+    c=None,
+    t=None,
+    port=None,
 ):
     seconds = max(1, round(seconds))  # wrk takes whole seconds
     command = [
@@ -568,7 +584,7 @@ def wrk(
     ]  # fmt: skip
     for header in headers:
         command += ["-H", header]
-    command += [f"http://127.0.0.1:{args.port}{path}", "--", *map(str, script_args)]
+    command += [f"http://127.0.0.1:{port or args.port}{path}", "--", *map(str, script_args)]
     out = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
@@ -1061,7 +1077,9 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
     return time.monotonic() - began
 
 
-def history_measure(args, mode, seed_info) -> dict:
+def history_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
+    """p50 of each page on each server (one per stored history), in interleaved rounds: every
+    round times each page on every server back to back, so a noisy spell hits them alike."""
     urls = {
         "dashboard": (
             f"/dashboard/{seed_info['artist_slug']}/",
@@ -1076,37 +1094,72 @@ def history_measure(args, mode, seed_info) -> dict:
             [f"Authorization: Token {seed_info['token']}"],
         ),
     }
-    rounds: dict[str, list[dict]] = {name: [] for name in urls}
-    for path, headers in urls.values():  # warm every gunicorn worker's caches
-        wrk(args, path, 2, script="get.lua", headers=headers, c=4, t=1)
-    for _ in range(GET_ROUNDS):  # interleaved, so a noisy moment hits all three alike
+    seconds = mode["get_seconds"] / GET_ROUNDS
+    rounds = {state: {name: [] for name in urls} for state in servers}
+    for port in servers.values():
+        for path, headers in urls.values():  # warm every gunicorn worker's caches
+            wrk(args, path, 2, script="get.lua", headers=headers, c=4, t=1, port=port)
+    for _ in range(GET_ROUNDS):
         for name, (path, headers) in urls.items():
-            seconds = mode["get_seconds"] / GET_ROUNDS
-            for _attempt in range(4):
-                run = wrk(args, path, seconds, script="get.lua", headers=headers, c=2, t=1)
-                if run["by_status"].get("200", 0) == run["requests"]:
-                    break
-                # The database went away under the pages (a fault test, say): time it again.
-                INTERRUPTIONS.append(f"{path} answered {run['by_status']}")
-                log(f"  {path} answered {run['by_status']}; measuring again")
-                event_count()  # waits for the database to answer
-                time.sleep(2)
-            else:
-                raise RuntimeError(f"{path} answered {run['by_status']}")
-            rounds[name].append(run)
-    out = {"selectors_ms": selectors_time(seed_info)}
-    for name, runs in rounds.items():
-        out[name] = {
-            "rps": statistics.median(r["rps"] for r in runs),
-            "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
-            "p99_ms": statistics.median(r["p99_us"] for r in runs) / 1000,
-            "p50_ms_rounds": [round(r["p50_us"] / 1000, 1) for r in runs],
-        }
-        log(
-            f"  {name:17s} p50 {out[name]['p50_ms']:6.1f} ms  p99 {out[name]['p99_ms']:6.1f} ms"
-            f"  {out[name]['rps']:.0f} req/s  rounds {out[name]['p50_ms_rounds']}"
-        )
+            for state, port in servers.items():
+                rounds[state][name].append(page_time(args, path, headers, seconds, port))
+    out: dict = {}
+    for state, pages in rounds.items():
+        out[state] = {}
+        for name, runs in pages.items():
+            out[state][name] = {
+                "rps": statistics.median(r["rps"] for r in runs),
+                "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
+                "p99_ms": statistics.median(r["p99_us"] for r in runs) / 1000,
+                "p50_ms_rounds": [round(r["p50_us"] / 1000, 1) for r in runs],
+            }
+            m = out[state][name]
+            log(
+                f"  {state:5s} {name:17s} p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms"
+                f"  {m['rps']:.0f} req/s  rounds {m['p50_ms_rounds']}"
+            )
     return out
+
+
+def page_time(args, path: str, headers: list[str], seconds: float, port: int) -> dict:
+    for _attempt in range(4):
+        run = wrk(args, path, seconds, script="get.lua", headers=headers, c=2, t=1, port=port)
+        if run["by_status"].get("200", 0) == run["requests"]:
+            return run
+        # The database went away under the pages (a fault test, say): time it again.
+        INTERRUPTIONS.append(f"{path} answered {run['by_status']}")
+        log(f"  {path} answered {run['by_status']}; measuring again")
+        event_count()  # waits for the database to answer
+        time.sleep(2)
+    raise RuntimeError(f"{path} answered {run['by_status']}")
+
+
+def database_copy(source: str, target: str) -> None:
+    """Make `target` a copy of `source`; nothing may be connected to `source` meanwhile."""
+    import psycopg2
+    from django.db import connections
+
+    connections.close_all()
+
+    def copy():
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
+            cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+        conn.close()
+
+    retry(f"copying {source} to {target}", copy)
+
+
+def database_drop(name: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    conn.close()
 
 
 def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
@@ -1135,7 +1188,11 @@ def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
 
 
 def phase_history(args, mode, seed_info, results) -> None:
-    """The same recent week of traffic with little and with a lot of older history."""
+    """The same recent week of traffic with little and with a lot of older history.
+
+    The small history is kept in a copy of the database with a gunicorn of its own, so both
+    are timed in the same interleaved rounds; the ratios are the median of per-round ratios.
+    """
     small, big = mode["history"]
     now = datetime.now(UTC)
     week = now - timedelta(days=7)
@@ -1143,12 +1200,40 @@ def phase_history(args, mode, seed_info, results) -> None:
     log(f"history: {small} events in the last 7 days")
     seconds = history_add(small, week, now, seed_info)
     history = {"small": {"events": small, "generate_seconds": seconds}}
-    history["small"].update(history_measure(args, mode, seed_info))
+    history["small"]["selectors_ms"] = selectors_time(seed_info)
+    servers = {"small": args.port}
+    small_db, small_web = f"{args.db}_small", None
+    try:
+        if big > small:
+            args.web.stop()  # a database with sessions open cannot be copied
+            database_copy(args.db, small_db)
+            args.web = web_start(args)
+            log(f"history: + {big - small} events over the two years before (SQL, not HTTP)")
+            seconds = history_add(big - small, now - timedelta(days=730), week, seed_info)
+            history["big"] = {"events": big, "generate_seconds": seconds}
+            history["big"]["selectors_ms"] = selectors_time(seed_info)
+            small_port = free_port()
+            small_web = web_start(args, port=small_port, db=small_db)
+            servers = {"small": small_port, "big": args.port}
+        measured = history_measure(args, mode, seed_info, servers)
+    finally:
+        if small_web is not None:
+            small_web.stop()
+            retry("dropping the copy", lambda: database_drop(small_db))
+    for state in servers:
+        history[state].update(measured[state])
     if big > small:
-        log(f"history: + {big - small} events over the two years before (SQL, not HTTP)")
-        seconds = history_add(big - small, now - timedelta(days=730), week, seed_info)
-        history["big"] = {"events": big, "generate_seconds": seconds}
-        history["big"].update(history_measure(args, mode, seed_info))
+        history["ratios"] = {
+            page: statistics.median(
+                b / s
+                for b, s in zip(
+                    measured["big"][page]["p50_ms_rounds"],
+                    measured["small"][page]["p50_ms_rounds"],
+                    strict=True,
+                )
+            )
+            for page in measured["big"]
+        }
         if args.pipeline_at_history:
             n = mode["pipeline_events"]
             log(f"history: {n} events counted by one worker on top of {big} stored")
@@ -1482,7 +1567,10 @@ def table(results: dict) -> tuple[str, list[dict]]:
         )
     if "small" in hist and "big" in hist:
         for page in ("dashboard", "artist_stats_api", "track_stats_api"):
-            ratio = hist["big"][page]["p50_ms"] / hist["small"][page]["p50_ms"]
+            # Median of per-round ratios; a report of a run before those: ratio of medians.
+            ratio = hist.get("ratios", {}).get(page)
+            if ratio is None:
+                ratio = hist["big"][page]["p50_ms"] / hist["small"][page]["p50_ms"]
             target(f"history {page} p50 big / small", ratio, "<= 1.2", ratio <= 1.2)
     mem = results.get("memory", {})
     if mem:
@@ -1680,13 +1768,12 @@ def main(argv=None) -> int:
     queues_purge()
     seed_info = seed()
     started = time.monotonic()
-    web = web_start(args)
-    args.web = web
+    args.web = web_start(args)
 
     def ingest():
         base = event_count()
         accepted, sent = phase_ingest(args, mode, seed_info, results)
-        results["memory"] = {"web": memory_sum(web.pid)}
+        results["memory"] = {"web": memory_sum(args.web.pid)}
         log(f"draining the {accepted} events accepted over HTTP (one worker)")
         d = drain_http(args, base, accepted, sent)
         results["http_drain"] = d
@@ -1725,9 +1812,9 @@ def main(argv=None) -> int:
             if INTERRUPTIONS:
                 results.setdefault("interruptions", {})[name] = list(INTERRUPTIONS)
             if name == "soak":
-                results.setdefault("memory", {})["web"] = memory_sum(web.pid)
+                results.setdefault("memory", {})["web"] = memory_sum(args.web.pid)
     finally:
-        web.stop()
+        args.web.stop()  # the history phase restarts it
         shutil.rmtree(os.environ["MVSIC_BENCH_DURABLE_DIR"], ignore_errors=True)
         results["seconds"] = time.monotonic() - started
         with contextlib.suppress(Exception):
