@@ -123,8 +123,7 @@ def _events_capture(request: HttpRequest) -> HttpResponse:
     data = BoundedJSONParser().parse(
         request, None, {"request": request, "encoding": settings.DEFAULT_CHARSET}
     )
-    single = not isinstance(data, list)
-    raw_events = [data] if single else data
+    raw_events = data if isinstance(data, list) else [data]
     if not raw_events:
         return _json_response(
             {"accepted": 0, "rejected": [], "detail": "The array is empty."},

@@ -134,17 +134,27 @@ def retry(what: str, fn, *, attempts: int = 30, pause: float = 5.0):
 
 
 # --- database -------------------------------------------------------------------------------
-def database_prepare(args) -> None:
+@contextlib.contextmanager
+def admin_cursor():
+    """A cursor on the server's `postgres` database, outside any transaction (for CREATE and
+    DROP DATABASE)."""
     import psycopg2
 
-    def create():
-        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-        conn.autocommit = True
+    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    try:
         with conn.cursor() as cursor:
+            yield cursor
+    finally:
+        conn.close()
+
+
+def database_prepare(args) -> None:
+    def create():
+        with admin_cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
             if not cursor.fetchone():
                 cursor.execute(f'CREATE DATABASE "{args.db}"')
-        conn.close()
 
     retry("creating the database", create)
     import django
@@ -1136,30 +1146,21 @@ def page_time(args, path: str, headers: list[str], seconds: float, port: int) ->
 
 def database_copy(source: str, target: str) -> None:
     """Make `target` a copy of `source`; nothing may be connected to `source` meanwhile."""
-    import psycopg2
     from django.db import connections
 
     connections.close_all()
 
     def copy():
-        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cursor:
+        with admin_cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
             cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
-        conn.close()
 
     retry(f"copying {source} to {target}", copy)
 
 
 def database_drop(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
+    with admin_cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    conn.close()
 
 
 def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
