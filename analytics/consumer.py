@@ -1,8 +1,9 @@
-"""Batch consumption of `analytics.record_event` messages inside a Celery worker.
+"""Batch consumption of the events queue inside a Celery worker.
 
 Started with `celery -A mvsic worker --event-batches`: a consumer step takes messages from
-the events queue, counts them in groups (one transaction and one upsert per table per
-group) and acknowledges the group only after it is committed. A crash before the ack
+the events queue (`analytics.record_event`, one event, or `analytics.record_events`, a
+group), counts their events in batches (one transaction and one upsert per table per
+batch) and acknowledges the messages only after the batch is committed. A crash before the ack
 means redelivery, and redelivery changes nothing (the event id decides).
 """
 
@@ -16,29 +17,21 @@ from django.conf import settings
 from django.db import connection
 from kombu import Consumer
 
-from analytics import services, tasks
+from analytics import publisher, services, tasks
 
 logger = logging.getLogger(__name__)
 
 
-def _payload_of(body) -> dict:
-    """The payload of a Celery protocol 2 message body: [[payload], {}, embed]."""
-    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
-        payload = body[0][0]
-        if isinstance(payload, dict):
-            return payload
-    raise ValueError("not an analytics.record_event message")
-
-
 class EventBatchConsumer(bootsteps.ConsumerStep):
-    """Counts events in groups of up to MVSIC_EVENT_BATCH_SIZE, flushed at least every
-    MVSIC_EVENT_FLUSH_SECONDS."""
+    """Counts events in batches of about MVSIC_EVENT_BATCH_SIZE (whole messages), flushed at
+    least every MVSIC_EVENT_FLUSH_SECONDS."""
 
     def __init__(self, parent, event_batches: bool = False, **kwargs):
         self.enabled = bool(event_batches)
         self.size = settings.MVSIC_EVENT_BATCH_SIZE
         self.interval = settings.MVSIC_EVENT_FLUSH_SECONDS
-        self.buffer: list = []
+        self.buffer: list = []  # (message, its payloads, why it cannot be counted)
+        self.events = 0  # payloads in the buffer
         self.timer_ref = None
         super().__init__(parent, **kwargs)
 
@@ -69,18 +62,25 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         super().stop(c)
 
     def on_message(self, body, message) -> None:
-        self.buffer.append((body, message, None))
-        if len(self.buffer) >= self.size:
-            self.flush()
+        try:
+            self._add(message, publisher.message_payloads(body), None)
+        except ValueError as exc:
+            self._add(message, [], str(exc))
 
     def on_decode_error(self, message, exc) -> None:
         # Kept in the buffer (not acked alone) so the batch's multiple-ack stays valid.
-        self.buffer.append((None, message, f"undecodable message: {exc}"))
+        self._add(message, [], f"undecodable message: {exc}")
+
+    def _add(self, message, payloads: list[dict], error: str | None) -> None:
+        self.buffer.append((message, payloads, error))
+        self.events += len(payloads) or 1
+        if self.events >= self.size:
+            self.flush()
 
     def flush(self) -> None:
         if not self.buffer:
             return
-        batch, self.buffer = self.buffer, []
+        batch, events, self.buffer, self.events = self.buffer, self.events, [], 0
         try:
             self._count(batch)
         except BaseException:
@@ -88,34 +88,30 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             # (a failed flush from the timer is only logged, and the worker goes on), and
             # drop a connection the failure may have broken, so the next flush reconnects.
             self.buffer[:0] = batch
+            self.events += events
             connection.close()
             raise
         _crash_point()
-        last = batch[-1][1]
+        last = batch[-1][0]
         try:
             # Every earlier delivery on this channel is in this batch: one ack covers them.
             last.channel.basic_ack(last.delivery_tag, multiple=True)
         except Exception as exc:  # the connection died; the broker redelivers, harmlessly
             logger.warning(
-                "could not ack %d counted events (%s); redelivery is harmless", len(batch), exc
+                "could not ack %d counted events (%s); redelivery is harmless", events, exc
             )
 
     @staticmethod
     def _count(batch: list) -> None:
-        payloads = []
-        for body, message, error in batch:
-            try:
-                if error:
-                    raise ValueError(error)
-                payloads.append(_payload_of(body))
-            except ValueError as exc:
-                raw = message.body[:2000] if isinstance(message.body, bytes) else repr(body)
+        for message, _, error in batch:
+            if error:
+                raw = message.body[:2000]
                 # Named by its content, so a redelivered copy is parked once.
                 digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:40]
                 services.poison_record(
-                    payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=str(exc)
+                    payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=error
                 )
-        tasks.count_until_applied(payloads)
+        tasks.count_until_applied([p for _, payloads, _ in batch for p in payloads])
 
 
 def _crash_point() -> None:

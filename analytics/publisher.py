@@ -34,7 +34,8 @@ from kombu import Connection
 
 logger = logging.getLogger(__name__)
 
-TASK_NAME = "analytics.record_event"
+TASK_NAME = "analytics.record_event"  # one event per message, as `.delay(payload)` sends
+TASK_NAME_MANY = "analytics.record_events"  # a group of events in one message
 RELAY_GROUP = 500  # events per confirmed group when relaying a segment
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
@@ -49,16 +50,36 @@ def task_message(payload: dict) -> amqp.Message:
     Only the headers a Celery worker reads are sent (absent ones default to None): encoding
     a full header table costs more than the rest of the message on both ends.
     """
-    return amqp.Message(_task_body(payload), **_task_properties(payload["id"]))
+    return amqp.Message(_task_body(payload), **_task_properties(TASK_NAME, payload["id"]))
 
 
-def _task_body(payload: dict) -> bytes:
-    return json.dumps([[payload], {}, _EMBED], separators=(",", ":")).encode()
+def events_message(payloads: list[dict]) -> amqp.Message:
+    """One message for `analytics.record_events(payloads)`; task id = the first event's id.
+
+    The broker's cost is mostly per message: a group of events travels as one.
+    """
+    task_id = payloads[0]["id"]
+    return amqp.Message(_task_body(payloads), **_task_properties(TASK_NAME_MANY, task_id))
 
 
-def _task_properties(task_id: str) -> dict:
+def message_payloads(body) -> list[dict]:
+    """The events of a decoded message body of either task; ValueError for anything else."""
+    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
+        arg = body[0][0]
+        if isinstance(arg, dict):
+            return [arg]
+        if isinstance(arg, list) and arg and all(isinstance(p, dict) for p in arg):
+            return arg
+    raise ValueError("not an analytics.record_event(s) message")
+
+
+def _task_body(arg: dict | list[dict]) -> bytes:
+    return json.dumps([[arg], {}, _EMBED], separators=(",", ":")).encode()
+
+
+def _task_properties(task: str, task_id: str) -> dict:
     return {
-        "application_headers": {"lang": "py", "task": TASK_NAME, "id": task_id, "root_id": task_id},
+        "application_headers": {"lang": "py", "task": task, "id": task_id, "root_id": task_id},
         "content_type": "application/json",
         "content_encoding": "utf-8",
         "delivery_mode": 2,
@@ -66,8 +87,26 @@ def _task_properties(task_id: str) -> dict:
     }
 
 
+def _packed(messages: list, size: int) -> Iterator[amqp.Message | list[dict]]:
+    """Consecutive payloads in groups of up to `size`, other messages as they are, in order."""
+    group: list[dict] = []
+    for message in messages:
+        if isinstance(message, dict):
+            group.append(message)
+            if len(group) >= size:
+                yield group
+                group = []
+            continue
+        if group:
+            yield group
+            group = []
+        yield message
+    if group:
+        yield group
+
+
 class TaskFramer:
-    """The AMQP frames of `task_message(payload)` published on one channel to one queue:
+    """The AMQP frames of `events_message(payloads)` published on one channel to one queue:
     byte for byte what py-amqp writes, built from a template instead of encoding the
     properties of every message (which costs more than the rest of a publish)."""
 
@@ -77,18 +116,19 @@ class TaskFramer:
         args = dumps("Bssbb", (0, exchange, routing_key, True, False))  # mandatory
         method = struct.pack(">HH", *spec.Basic.Publish) + args
         self._method = struct.pack(">BHI", 1, channel_id, len(method)) + method + b"\xce"
-        properties = amqp.Message(b"", **_task_properties(self._ID))._serialize_properties()
+        template = _task_properties(TASK_NAME_MANY, self._ID)
+        properties = amqp.Message(b"", **template)._serialize_properties()
         self._properties = properties.split(self._ID.encode())
         self._header = struct.Struct(f">BHIHHQ{len(properties)}sB")
         self._body = struct.Struct(">BHI")
         self._channel_id = channel_id
         self._body_max = frame_max - 8
 
-    def frames(self, payload: dict) -> bytes | None:
+    def frames(self, payloads: list[dict]) -> bytes | None:
         """The method, header and body frames; None if they cannot be built from the
         template (an id of another form, a body larger than one frame)."""
-        task_id = payload["id"]
-        body = _task_body(payload)
+        task_id = payloads[0]["id"]
+        body = _task_body(payloads)
         if len(task_id) != len(self._ID) or not task_id.isascii() or len(body) > self._body_max:
             return None
         properties = task_id.encode().join(self._properties)
@@ -118,8 +158,11 @@ class _Batch:
 class BrokerPublisher:
     """Publishes groups of messages on one confirm-mode channel, from one background thread."""
 
-    def __init__(self, url: str, queue_name: str, *, timeout: float, pause: float):
+    def __init__(
+        self, url: str, queue_name: str, *, timeout: float, pause: float, per_message: int = 100
+    ):
         self.url = url
+        self.per_message = per_message  # events packed into one message
         self.queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == queue_name)
         self.timeout = timeout
         self.pause = pause  # after a failure, skip the broker for this long
@@ -141,7 +184,8 @@ class BrokerPublisher:
     def publish(self, messages: list[amqp.Message | dict]) -> None:
         """Block until the broker confirmed every message; raise PublishFailed otherwise.
 
-        A dict is an event payload, sent as `task_message(payload)`.
+        A dict is an event payload; consecutive ones travel as `events_message(group)`, up to
+        `per_message` per group (across callers whose publishes are sent together).
         """
         if not self.available():
             raise PublishFailed("broker marked unavailable after a recent failure")
@@ -208,28 +252,28 @@ class BrokerPublisher:
             with contextlib.suppress(Exception):  # the connection is already broken
                 conn.close()
 
-    def _send(self, messages: list[amqp.Message]) -> None:
+    def _send(self, messages: list[amqp.Message | dict]) -> None:
         if self._conn is None:
             self._connect()
         self._unconfirmed, self._failed = set(), False
         exchange, routing_key = self.queue.exchange.name, self.queue.routing_key
-        pending: list[bytes] = []  # frames of consecutive payloads, written together
+        pending: list[bytes] = []  # frames of consecutive groups, written together
 
         def flush() -> None:
             if pending:
                 self._conn.connection.transport.write(b"".join(pending))
                 pending.clear()
 
-        for message in messages:
-            frames = self._framer.frames(message) if isinstance(message, dict) else None
+        for message in _packed(messages, self.per_message):
+            frames = self._framer.frames(message) if isinstance(message, list) else None
             if frames is None:
                 flush()  # keeps the order
-                if isinstance(message, dict):
-                    message = task_message(message)
+                if isinstance(message, list):
+                    message = events_message(message)
                 self._channel.basic_publish(message, exchange, routing_key, mandatory=True)
             else:
                 pending.append(frames)
-                if len(pending) >= 256:
+                if len(pending) >= 16:
                     flush()
             self._unconfirmed.add(self._next_tag)
             self._next_tag += 1
@@ -486,6 +530,7 @@ class _Process:
             settings.MVSIC_EVENTS_QUEUE,
             timeout=settings.MVSIC_PUBLISH_TIMEOUT_SECONDS,
             pause=settings.MVSIC_BROKER_PAUSE_SECONDS,
+            per_message=settings.MVSIC_EVENTS_PER_MESSAGE,
         )
         self.spool = Spool(settings.MVSIC_SPOOL_DIR)
         self.spool_first = settings.MVSIC_ACCEPT_VIA == "spool"
@@ -623,7 +668,7 @@ def queue_status() -> dict:
             if depth:
                 message = channel.basic_get(queue.name, no_ack=False)
                 if message is not None:
-                    payload = json.loads(message.body)[0][0]
+                    payload = message_payloads(json.loads(message.body))[0]
                     status["head_received_at"] = datetime.fromisoformat(payload["received_at"])
             channel.close()
     except Exception as exc:  # report, never raise: this feeds a status page

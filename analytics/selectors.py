@@ -182,6 +182,7 @@ def pipeline_health_get() -> dict:
     and the last reconciliation: what an operator checks first."""
     health: dict = {"checked_at": timezone.now()}
     health.update(publisher.queue_status())
+    health["events_per_message"] = settings.MVSIC_EVENTS_PER_MESSAGE
     spool = publisher.process_state().spool
     health["spool_events"] = spool.size()
     health["spool_segments"] = len(spool.segments())

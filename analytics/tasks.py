@@ -50,6 +50,12 @@ def record_event(payload: dict) -> None:
     count_until_applied([payload])
 
 
+@shared_task(name="analytics.record_events", ignore_result=True, acks_late=True)
+def record_events(payloads: list[dict]) -> None:
+    """Count a group of fan events sent as one message; redelivery is harmless."""
+    count_until_applied(payloads)
+
+
 @shared_task(name="analytics.reconcile_check", ignore_result=False, acks_late=True)
 def reconcile_check() -> dict:
     """Periodic check that every counter equals what the stored events imply."""

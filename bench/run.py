@@ -1286,7 +1286,9 @@ def phase_micro(seed_info, results) -> None:
     payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
     micro["task_message_us"] = per_call(lambda: publisher.task_message(payload))
     framer = publisher.TaskFramer(1, "", settings.MVSIC_EVENTS_QUEUE, 131072)
-    micro["task_frames_us"] = per_call(lambda: framer.frames(payload))
+    micro["task_frames_us"] = per_call(lambda: framer.frames([payload]))
+    hundred = payloads_make(100, 1, 1)
+    micro["group_frames_100_us_per_event"] = per_call(lambda: framer.frames(hundred), 2000) / 100
     broker = publisher.BrokerPublisher(
         settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=10, pause=1
     )
@@ -1294,7 +1296,7 @@ def phase_micro(seed_info, results) -> None:
         rounds = 200
         started = time.perf_counter()
         for _ in range(rounds):
-            broker.publish(payloads_make(group, 1, 1))  # as the relay does: framed payloads
+            broker.publish(payloads_make(group, 1, 1))  # as the relay does: one framed message
         micro[f"confirm_round_trip_{group}_ms"] = (time.perf_counter() - started) / rounds * 1e3
     for size in (1, 50, 500):
         batch = payloads_make(size * 20, seed_info["first_track"], seed_info["last_track"])

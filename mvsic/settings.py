@@ -199,6 +199,10 @@ MVSIC_ACCEPT_VIA = env.str("MVSIC_ACCEPT_VIA", default="spool")
 if MVSIC_ACCEPT_VIA not in ("spool", "broker"):
     raise ImproperlyConfigured("MVSIC_ACCEPT_VIA must be 'spool' or 'broker'")
 MVSIC_RELAY_LINGER_SECONDS = env.float("MVSIC_RELAY_LINGER_SECONDS", default=0.02)
+# Events per broker message: RabbitMQ's cost is mostly per message, not per byte.
+MVSIC_EVENTS_PER_MESSAGE = env.int("MVSIC_EVENTS_PER_MESSAGE", default=100)
+if MVSIC_EVENTS_PER_MESSAGE < 1:
+    raise ImproperlyConfigured("MVSIC_EVENTS_PER_MESSAGE must be at least 1")
 MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
 # Known track ids are cached by each web process for this long (no query per event).
 MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
@@ -220,7 +224,10 @@ CELERY_TASK_QUEUES = [_quorum_queue(MVSIC_EVENTS_QUEUE), _quorum_queue(MVSIC_DEF
 CELERY_TASK_DEFAULT_QUEUE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_ROUTING_KEY = MVSIC_DEFAULT_QUEUE
-CELERY_TASK_ROUTES = {"analytics.record_event": {"queue": MVSIC_EVENTS_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "analytics.record_event": {"queue": MVSIC_EVENTS_QUEUE},
+    "analytics.record_events": {"queue": MVSIC_EVENTS_QUEUE},
+}
 
 LOGGING = {
     "version": 1,

@@ -28,10 +28,10 @@ def queued_payloads() -> list[dict]:
                 message = simple.get_nowait()
             except simple.Empty:
                 return payloads
-            assert message.headers["task"] == "analytics.record_event"
-            args, kwargs, _ = message.decode()
-            assert kwargs == {}
-            payloads.extend(args)
+            assert message.headers["task"] in (publisher.TASK_NAME, publisher.TASK_NAME_MANY)
+            body = message.decode()
+            assert body[1] == {}
+            payloads.extend(publisher.message_payloads(body))
 
 
 @pytest.fixture

@@ -14,17 +14,15 @@ from django.conf import settings
 from kombu import Connection, Queue
 
 from analytics import publisher
-from analytics.tasks import record_event
+from analytics.tasks import record_event, record_events
 from tests.conftest import make_payload, wait_for
 
 CLOSED_PORT_URL = "amqp://guest:guest@127.0.0.1:1//"
 BROKER_URL = settings.CELERY_BROKER_URL
 
 
-def queue_depth() -> int:
-    queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == settings.MVSIC_EVENTS_QUEUE)
-    with Connection(BROKER_URL) as conn:
-        return queue(conn.default_channel).queue_declare(passive=True).message_count
+def ids(payloads: list[dict]) -> list[str]:
+    return sorted(p["id"] for p in payloads)
 
 
 @pytest.fixture
@@ -48,6 +46,22 @@ def test_message_is_a_celery_task_call_of_record_event():
     assert json.loads(message.body) == [[payload], {}, publisher._EMBED]
 
 
+def test_a_group_of_events_is_one_celery_task_call_of_record_events():
+    payloads = [make_payload(1), make_payload(2, "like")]
+    message = publisher.events_message(payloads)
+    assert record_events.name == publisher.TASK_NAME_MANY
+    assert message.headers["task"] == "analytics.record_events"
+    assert message.headers["id"] == message.properties["correlation_id"] == payloads[0]["id"]
+    assert message.properties["delivery_mode"] == 2
+    assert json.loads(message.body) == [[payloads], {}, publisher._EMBED]
+
+
+def test_consecutive_payloads_are_packed_in_order_around_other_messages():
+    p, m = [make_payload(1) for _ in range(5)], publisher.task_message(make_payload(1))
+    packed = list(publisher._packed([p[0], p[1], p[2], m, p[3], p[4]], 2))
+    assert packed == [[p[0], p[1]], [p[2]], m, [p[3], p[4]]]
+
+
 class RecordingTransport:
     def __init__(self):
         self.written: list[bytes] = []
@@ -56,54 +70,68 @@ class RecordingTransport:
         self.written.append(bytes(data))
 
 
-def test_framer_builds_the_frames_py_amqp_writes_for_the_task_message():
+def test_framer_builds_the_frames_py_amqp_writes_for_the_events_message():
     transport = RecordingTransport()
     connection = type("Connection", (), {"frame_max": 131072, "bytes_sent": 0})()
     write_frame = frame_writer(connection, transport)
     framer = publisher.TaskFramer(3, "", "mvsic.events", 131072)
     method_args = dumps("Bssbb", (0, "", "mvsic.events", True, False))
     odd = make_payload(7, "like", listener="fan-ÿ✓" * 9, source="x" * 64, seconds=31.5)
-    for payload in (make_payload(1), odd, make_payload(2, "unlike", ts="2026-01-01T00:00:00")):
+    unlike = make_payload(2, "unlike", ts="2026-01-01T00:00:00")
+    for group in ([make_payload(1)], [odd], [unlike, odd, make_payload(1)]):
         transport.written.clear()
-        write_frame(1, 3, spec.Basic.Publish, method_args, publisher.task_message(payload))
-        assert framer.frames(payload) == b"".join(transport.written)
+        write_frame(1, 3, spec.Basic.Publish, method_args, publisher.events_message(group))
+        assert framer.frames(group) == b"".join(transport.written)
 
 
 def test_framer_leaves_other_ids_and_bodies_larger_than_a_frame_to_py_amqp():
     framer = publisher.TaskFramer(1, "", "mvsic.events", 4096)
-    assert framer.frames(make_payload(1, id="{" + str(uuid.uuid4()) + "}")) is None
-    assert framer.frames(make_payload(1, source="x" * 5000)) is None
-    assert framer.frames(make_payload(1)) is not None
+    assert framer.frames([make_payload(1, id="{" + str(uuid.uuid4()) + "}")]) is None
+    assert framer.frames([make_payload(1, source="x" * 5000)]) is None
+    assert framer.frames([make_payload(1) for _ in range(30)]) is None  # over 4096 bytes
+    assert framer.frames([make_payload(1)]) is not None
 
 
 def test_framed_and_py_amqp_messages_reach_the_queue_in_order():
     # A queue of its own: relays of earlier tests in this process may still publish events.
     name = f"mvsic.test.framing.{uuid.uuid4().hex[:8]}"
-    broker = publisher.BrokerPublisher(BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=5, pause=5)
+    broker = publisher.BrokerPublisher(
+        BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=5, pause=5, per_message=2
+    )
     broker.queue = Queue(name, routing_key=name, durable=False)
-    payloads = [make_payload(1), make_payload(2), make_payload(3, id="{" + str(uuid.uuid4()) + "}")]
-    sent = [*payloads, payloads[0]]
+    p = [make_payload(1), make_payload(2), make_payload(3, id="{" + str(uuid.uuid4()) + "}")]
+    big = make_payload(4, source="x" * 64)
+    # Framed: [p0, p1] and [p0]; py-amqp: the single task, a group with an odd id, a group
+    # larger than one frame.
+    broker._connect()
+    broker._framer._body_max = len(publisher._task_body([p[0], p[1]])) + 10
+    sent = [p[0], p[1], publisher.task_message(p[1]), p[2], p[0], big, big, p[0]]
     try:
-        broker.publish([payloads[0], publisher.task_message(payloads[1]), payloads[2], payloads[0]])
+        broker.publish(sent)
         with Connection(BROKER_URL) as conn:
             channel = conn.channel()
-            got = [channel.basic_get(name, no_ack=True) for _ in range(5)]
+            got = [channel.basic_get(name, no_ack=True) for _ in range(6)]
     finally:
         with Connection(BROKER_URL) as conn:
             conn.default_channel.queue_delete(name)
     assert got[-1] is None
-    assert [json.loads(m.body)[0][0] for m in got[:4]] == sent
-    assert [m.headers["id"] for m in got[:4]] == [p["id"] for p in sent]
-    assert all(m.properties["delivery_mode"] == 2 for m in got[:4])
+    got = got[:-1]
+    carried = [publisher.message_payloads(json.loads(m.body)) for m in got]
+    assert carried == [[p[0], p[1]], [p[1]], [p[2], p[0]], [big, big], [p[0]]]
+    assert [m.headers["task"] for m in got] == [
+        publisher.TASK_NAME_MANY, publisher.TASK_NAME, *[publisher.TASK_NAME_MANY] * 3
+    ]  # fmt: skip
+    assert [m.headers["id"] for m in got] == [c[0]["id"] for c in carried]
+    assert all(m.properties["delivery_mode"] == 2 for m in got)
 
 
-def test_confirmed_publish_lands_in_the_durable_queue(broker_queues, fresh_state):
-    before = queue_depth()
-    assert publisher.events_publish([make_payload(1) for _ in range(20)]) == "broker"
-    assert queue_depth() == before + 20
+def test_confirmed_publish_lands_in_the_durable_queue(queue, fresh_state):
+    payloads = [make_payload(1) for _ in range(20)]
+    assert publisher.events_publish(payloads) == "broker"
+    assert ids(queue()) == ids(payloads)
 
 
-def test_broker_down_spools_quickly_and_relay_publishes_later(broker_queues, fresh_state, settings):
+def test_broker_down_spools_quickly_and_relay_publishes_later(queue, fresh_state, settings):
     settings.CELERY_BROKER_URL = CLOSED_PORT_URL
     payloads = [make_payload(1) for _ in range(5)]
     started = time.monotonic()
@@ -117,21 +145,19 @@ def test_broker_down_spools_quickly_and_relay_publishes_later(broker_queues, fre
     # The broker "comes back": the same process now reaches a broker that answers.
     state = publisher.process_state()
     state.broker.url, state.broker._down_until = BROKER_URL, 0.0
-    before = queue_depth()
-    wait_for(lambda: spool.segments() == [], timeout=10, message="the relay left the spool")
-    assert queue_depth() == before + 6
+    settings.CELERY_BROKER_URL = BROKER_URL  # for the test's own reading of the queue
+    assert ids(queue()) == ids(payloads + payloads[:1])  # waits for the relay to empty it
 
 
-def test_relay_thread_delivers_segments_left_by_a_dead_process(broker_queues, fresh_state):
+def test_relay_thread_delivers_segments_left_by_a_dead_process(queue, fresh_state):
     spool_dir = settings.MVSIC_SPOOL_DIR
     spool_dir.mkdir(parents=True)
     payloads = [make_payload(1) for _ in range(3)]
     # A killed writer leaves a segment (lock released by the kernel) with a torn last line.
     (spool_dir / "1-dead.jsonl").write_text(json.dumps(payloads) + "\n" + '[{"id": "tor')
-    before = queue_depth()
     publisher.relay_start()
     wait_for(lambda: not (spool_dir / "1-dead.jsonl").exists(), timeout=10)
-    assert queue_depth() == before + 3
+    assert ids(queue()) == ids(payloads)
 
 
 def test_a_segment_held_by_a_live_writer_is_left_alone(tmp_path):
@@ -157,28 +183,25 @@ def test_unconfirmed_publish_raises(broker_queues):
 
 
 # --- spool first (MVSIC_ACCEPT_VIA=spool, the default) ------------------------------------------
-def test_spool_first_answers_from_disk_and_the_relay_hands_over_soon(
-    broker_queues, fresh_state, settings
-):
+def test_spool_first_answers_from_disk_and_the_relay_hands_over_soon(queue, fresh_state, settings):
     settings.MVSIC_ACCEPT_VIA = "spool"
-    before = queue_depth()
     payloads = [make_payload(1) for _ in range(7)]
     assert publisher.events_publish(payloads[:3]) == "spool"
     assert publisher.events_publish(payloads[3:]) == "spool"
     spool = publisher.process_state().spool
-    wait_for(lambda: queue_depth() == before + 7, timeout=5, message="not relayed")
+    assert ids(queue()) == ids(payloads)  # waits for the relay to empty the spool
     wait_for(lambda: spool.segments() == [], timeout=5, message="segment not deleted")
 
 
 def test_spool_first_falls_back_to_the_broker_when_the_disk_refuses(
-    broker_queues, fresh_state, settings, tmp_path
+    queue, fresh_state, settings, tmp_path
 ):
     settings.MVSIC_ACCEPT_VIA = "spool"
     settings.MVSIC_SPOOL_DIR = tmp_path / "not-a-directory"
     settings.MVSIC_SPOOL_DIR.write_text("a file where the spool directory should be")
-    before = queue_depth()
-    assert publisher.events_publish([make_payload(1), make_payload(1)]) == "broker"
-    assert queue_depth() == before + 2
+    payloads = [make_payload(1), make_payload(1)]
+    assert publisher.events_publish(payloads) == "broker"
+    assert ids(queue()) == ids(payloads)
     settings.CELERY_BROKER_URL = CLOSED_PORT_URL
     publisher.process_stop()
     with pytest.raises(publisher.PublishFailed, match="spool: .*broker: "):

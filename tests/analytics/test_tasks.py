@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from analytics import publisher
 from analytics.models import Event, EventType, PoisonEvent, TrackStats
-from analytics.tasks import record_event
+from analytics.tasks import record_event, record_events
 from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, event_validate
 from mvsic.celery import app as celery_app
 from tests.conftest import make_payload, make_track
@@ -34,6 +34,10 @@ def assert_round_trips(payload: dict) -> None:
     args, kwargs, _ = json.loads(message.body)
     assert (args, kwargs) == ([payload], {})
     assert message.properties["application_headers"]["task"] == record_event.name
+    # ... and in a group of events sent as one message.
+    group = publisher.events_message([payload, payload])
+    assert json.loads(group.body)[:2] == [[[payload, payload]], {}]
+    assert group.properties["application_headers"]["task"] == record_events.name
 
 
 @pytest.mark.parametrize(
@@ -92,9 +96,13 @@ def test_every_payload_event_validate_makes_round_trips_through_json(raw):
     assert_round_trips(payload)
 
 
-def test_record_event_is_a_stable_late_acked_task_without_results():
-    assert record_event.name == "analytics.record_event"
-    task = celery_app.tasks["analytics.record_event"]  # what a worker looks the name up to
+@pytest.mark.parametrize("name", ["analytics.record_event", "analytics.record_events"])
+def test_the_event_tasks_are_stable_late_acked_tasks_without_results(name):
+    assert {record_event.name, record_events.name} == {
+        publisher.TASK_NAME,
+        publisher.TASK_NAME_MANY,
+    }
+    task = celery_app.tasks[name]  # what a worker looks the name up to
     assert task.acks_late is True
     assert task.ignore_result is True
     route = celery_app.amqp.router.route({}, task.name)
@@ -112,6 +120,16 @@ def test_record_event_counts_once_however_often_it_is_delivered():
     stats = TrackStats.objects.get(track=track)
     assert (stats.plays, stats.listeners) == (1, 1)
     assert Event.objects.filter(id=payload["id"]).count() == 1
+
+
+@pytest.mark.django_db
+def test_record_events_counts_a_group_once_however_often_it_is_delivered():
+    track = make_track()
+    payloads = [make_payload(track, "play", f"fan-{i % 3}") for i in range(5)]
+    for _ in range(2):
+        record_events(json.loads(json.dumps(payloads)))
+    stats = TrackStats.objects.get(track=track)
+    assert (stats.plays, stats.listeners) == (5, 3)
 
 
 @pytest.mark.django_db

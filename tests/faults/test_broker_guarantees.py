@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from kombu import Connection
 
-from analytics.publisher import BrokerPublisher, PublishFailed, task_message
+from analytics.publisher import BrokerPublisher, PublishFailed, message_payloads, task_message
 from tests.conftest import wait_for
 from tests.faults.conftest import (
     EventStream,
@@ -61,8 +61,10 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
         message = conn.default_channel.basic_get(queue, no_ack=False)
         assert message is not None
         assert message.properties["delivery_mode"] == 2
-        assert message.headers["task"] == "analytics.record_event"
-        assert message.headers["id"] == json.loads(message.body)[0][0]["id"] in ledger.accepted
+        assert message.headers["task"] == "analytics.record_events"
+        carried = message_payloads(json.loads(message.body))
+        assert message.headers["id"] == carried[0]["id"]
+        assert {p["id"] for p in carried} <= ledger.accepted.keys()
         # Closing the channel without an ack returns the message to the queue.
 
     policy = f"mvsic-test-reject-{os.getpid()}"
