@@ -27,7 +27,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from analytics.models import ArtistStats, Event, PoisonEvent, TrackStats
-from analytics.publisher import process_state, process_stop
+from analytics.publisher import message_payloads, process_state, process_stop
 from analytics.services import counts_reconcile
 from tests.conftest import WebProcess, WorkerProcess, make_artist, make_track, queues_purge
 
@@ -330,6 +330,17 @@ def queue_ready(name: str | None = None) -> int:
             name or settings.MVSIC_EVENTS_QUEUE, passive=True
         )
         return ready
+
+
+def queue_ready_events(name: str | None = None) -> int:
+    """Events carried by the messages ready in a queue: each message is taken without an
+    ack and goes back to the queue when the channel closes."""
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
+        channel, events = conn.channel(), 0
+        while message := channel.basic_get(name or settings.MVSIC_EVENTS_QUEUE, no_ack=False):
+            events += len(message_payloads(json.loads(message.body)))
+        channel.close()
+        return events
 
 
 def queue_info(name: str | None = None) -> dict:

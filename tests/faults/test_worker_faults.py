@@ -17,7 +17,7 @@ from tests.faults.conftest import (
     counts_stored,
     http_session,
     post_events,
-    queue_ready,
+    queue_ready_events,
     stamp,
     wait_idle,
 )
@@ -28,7 +28,8 @@ pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.slow]
 def test_pool_child_killed_mid_stream_is_redelivered_and_counted_once(rig, catalog):
     """1a: kill -9 of pool children of a task-per-event worker while events flow."""
     started = time.monotonic()
-    web = rig.web()
+    # One event per message: many short tasks, so a killed pool process is likely mid-task.
+    web = rig.web(MVSIC_EVENTS_PER_MESSAGE=1)
     worker = rig.worker(batches=False)
     ledger = Ledger()
     total = 240
@@ -81,7 +82,7 @@ def test_batch_worker_killed_with_prefetched_events_is_redelivered(rig, catalog)
 
     def holding():
         # Accepted, not counted, not waiting in the queue: delivered to the worker, unacked.
-        ready, stored = queue_ready(), Event.objects.count()
+        ready, stored = queue_ready_events(), Event.objects.count()
         held = len(ledger.accepted) - stored - ready
         return held >= 100 and (held, ready)
 
@@ -89,7 +90,7 @@ def test_batch_worker_killed_with_prefetched_events_is_redelivered(rig, catalog)
         holding, timeout=30, message="the worker holds no unacknowledged events"
     )
     worker.kill()  # SIGKILL to the main process and its pool
-    ready_after = queue_ready()
+    ready_after = queue_ready_events()
     assert ready_after >= ready_before + held // 2, "the killed worker's events did not return"
     time.sleep(2)  # the stream goes on with nobody consuming
     rig.worker(batches=True)
@@ -129,7 +130,7 @@ def test_crash_after_commit_before_ack_changes_nothing_on_redelivery(rig, catalo
     in_crashed_batch = {e["id"] for e in crash_batch} & committed
     assert in_crashed_batch, "the crashed batch was not committed"
     after_crash = counts_stored(catalog)
-    redelivered = queue_ready()
+    redelivered = queue_ready_events()
     assert redelivered >= len(in_crashed_batch), "the unacknowledged batch did not come back"
 
     # The redelivered batch is counted again by a new worker: nothing changes.
