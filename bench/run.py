@@ -1013,14 +1013,15 @@ FROM (
 ) k
 """
 
-# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does).
+# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does,
+# hourly buckets in the same order: by track, then hour, so a track's week is a few pages).
 REBUILD_SQL = [
     "TRUNCATE analytics_trackhour, analytics_tracklistener, analytics_artistlistener, "
     "analytics_listenerhour, analytics_likestate, analytics_trackstats, analytics_artiststats",
     """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
        SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
               count(*) FILTER (WHERE type = 'like'), count(*) FILTER (WHERE type = 'unlike')
-       FROM analytics_event GROUP BY 1, 2""",
+       FROM analytics_event GROUP BY 1, 2 ORDER BY 1, 2""",
     """INSERT INTO analytics_tracklistener (track_id, listener)
        SELECT DISTINCT track_id, listener FROM analytics_event WHERE type = 'play'""",
     """INSERT INTO analytics_artistlistener (artist_id, listener)
