@@ -56,7 +56,7 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
         assert (info["type"], info["durable"]) == ("quorum", True), info
         assert ["x-queue-type", "longstr", "quorum"] in info["arguments"], info
 
-    # The message on the broker: a persistent Celery task message, task id = event id.
+    # The message on the broker: a persistent Celery task message, task id = its first event id.
     with Connection(settings.CELERY_BROKER_URL) as conn:
         message = conn.default_channel.basic_get(queue, no_ack=False)
         assert message is not None
