@@ -159,10 +159,11 @@ class BrokerPublisher:
     """Publishes groups of messages on one confirm-mode channel, from one background thread."""
 
     def __init__(
-        self, url: str, queue_name: str, *, timeout: float, pause: float, per_message: int = 100
+        self, url: str, queue_name: str, *, timeout: float, pause: float, per_message: int = 0
     ):
         self.url = url
-        self.per_message = per_message  # events packed into one message
+        # Events packed into one message (0: MVSIC_EVENTS_PER_MESSAGE).
+        self.per_message = per_message or settings.MVSIC_EVENTS_PER_MESSAGE
         self.queue = next(q for q in settings.CELERY_TASK_QUEUES if q.name == queue_name)
         self.timeout = timeout
         self.pause = pause  # after a failure, skip the broker for this long
@@ -530,7 +531,6 @@ class _Process:
             settings.MVSIC_EVENTS_QUEUE,
             timeout=settings.MVSIC_PUBLISH_TIMEOUT_SECONDS,
             pause=settings.MVSIC_BROKER_PAUSE_SECONDS,
-            per_message=settings.MVSIC_EVENTS_PER_MESSAGE,
         )
         self.spool = Spool(settings.MVSIC_SPOOL_DIR)
         self.spool_first = settings.MVSIC_ACCEPT_VIA == "spool"
