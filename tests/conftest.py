@@ -202,7 +202,9 @@ def celery_worker_process(request, transactional_db, broker_queues, tmp_path):
     """A real worker for one test; the test's data is committed so the worker sees it.
 
     Counts events in batches unless parametrized indirectly with False (one task each).
+    The queues start empty: events earlier tests left there are not this test's.
     """
+    queues_purge()
     worker = WorkerProcess(tmp_path / "worker.log", batches=request.param).start()
     yield worker
     worker.stop()
