@@ -2,13 +2,21 @@
 
 import os
 
+import environ
+
+env = environ.Env()
+
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-if os.environ.get("GUNICORN_ACCESS_LOG_EVENTS", "").lower() not in ("1", "true", "yes", "on"):
+if not env.bool("GUNICORN_ACCESS_LOG_EVENTS", default=False):
     logger_class = "mvsic.access_log.AccessLogger"  # no line per accepted fan event
 control_socket_disable = True
+# Each worker listens on its own SO_REUSEPORT socket and the kernel spreads new connections
+# over them. On one shared socket, whichever worker woke first could take every keep-alive
+# connection of a client or proxy, leaving the other workers idle.
+reuse_port = env.bool("GUNICORN_REUSE_PORT", default=True)
 
 
 def post_worker_init(worker):
