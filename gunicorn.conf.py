@@ -8,7 +8,7 @@ env = environ.Env()
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 if not env.bool("GUNICORN_ACCESS_LOG_EVENTS", default=False):
     logger_class = "mvsic.access_log.AccessLogger"  # no line per accepted fan event

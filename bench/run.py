@@ -1704,7 +1704,7 @@ def parse_args(argv=None):
     parser.add_argument("--tag", default="bench", help="queue and spool names: mvsic.<tag>.*")
     parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
     parser.add_argument("--web-workers", type=int, default=2, help="WEB_CONCURRENCY")
-    parser.add_argument("--web-threads", type=int, default=4, help="WEB_THREADS")
+    parser.add_argument("--web-threads", type=int, default=8, help="WEB_THREADS")
     parser.add_argument(
         "--workers", type=lambda s: [int(x) for x in s.split(",")], default=None,
         help="worker process counts for the pipeline measurement, e.g. 1,2,4",
