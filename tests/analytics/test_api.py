@@ -76,6 +76,14 @@ def test_answers_are_the_bytes_drf_would_render(client, queue, track):
     assert response.json()["rejected"][0]["errors"] == {"é-unknown\u2028": ["Unknown field."]}
 
 
+@pytest.mark.parametrize("n", [1, 2, 500])
+def test_all_accepted_is_the_bytes_drf_would_render(client, queue, track, n):
+    response = post(client, [make_event(track) for _ in range(n)])
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/json"
+    assert response.content == JSONRenderer().render({"accepted": n, "rejected": []})
+
+
 def test_one_invalid_event_is_a_400_in_the_same_shape(client, queue, track):
     response = post(client, make_event(track, seconds=-1))
     assert response.status_code == 400
