@@ -1133,8 +1133,10 @@ def history_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
 
 
 def page_time(args, path: str, headers: list[str], seconds: float, port: int) -> dict:
+    # One connection: the time one reader waits. With two, rounds where both landed on the
+    # same gunicorn worker (sharing its interpreter lock) took twice as long.
     for _attempt in range(4):
-        run = wrk(args, path, seconds, script="get.lua", headers=headers, c=2, t=1, port=port)
+        run = wrk(args, path, seconds, script="get.lua", headers=headers, c=1, t=1, port=port)
         if run["by_status"].get("200", 0) == run["requests"]:
             return run
         # The database went away under the pages (a fault test, say): time it again.
