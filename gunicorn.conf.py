@@ -1,15 +1,13 @@
 """gunicorn settings for the web process (the Procfile's `web`); flags on the command line win."""
 
-import os
-
 import environ
 
 env = environ.Env()
 
-bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+bind = f"127.0.0.1:{env.int('PORT', default=8000)}"
+workers = env.int("WEB_CONCURRENCY", default=2)
+threads = env.int("WEB_THREADS", default=8)
+accesslog = env.str("GUNICORN_ACCESS_LOG", default="-")
 if not env.bool("GUNICORN_ACCESS_LOG_EVENTS", default=False):
     logger_class = "mvsic.access_log.AccessLogger"  # no line per accepted fan event
 control_socket_disable = True
