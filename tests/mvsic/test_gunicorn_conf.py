@@ -27,7 +27,10 @@ def listening_sockets(pid: int, port: int) -> set[int]:
 
 
 @pytest.mark.parametrize(("value", "own_sockets"), [(None, True), ("0", False)])
-def test_each_worker_listens_on_its_own_socket(transactional_db, tmp_path, value, own_sockets):
+def test_each_worker_listens_on_its_own_socket(
+    transactional_db, tmp_path, monkeypatch, value, own_sockets
+):
+    monkeypatch.delenv("GUNICORN_REUSE_PORT", raising=False)  # None: gunicorn.conf's default
     env = {} if value is None else {"GUNICORN_REUSE_PORT": value}
     web = WebProcess(tmp_path / "web.log", tmp_path / "spool", workers=2, **env).start()
     try:
