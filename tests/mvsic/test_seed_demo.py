@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from mvsic import services
+from mvsic import demo
 from mvsic.models import Artist, Track
 
 pytestmark = [pytest.mark.django_db]
@@ -109,9 +109,9 @@ def test_every_printed_login_works(client):
         response = client.get(f"/dashboard/{artist['slug']}/")
         assert response.status_code == 200
         client.logout()
-    admin = get_user_model().objects.get(username=services.DEMO_ADMIN_USERNAME)
+    admin = get_user_model().objects.get(username=demo.DEMO_ADMIN_USERNAME)
     assert admin.is_superuser and admin.is_staff
-    assert client.login(username="admin", password=services.DEMO_PASSWORD)
+    assert client.login(username="admin", password=demo.DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
 
 

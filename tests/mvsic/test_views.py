@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from analytics.models import ArtistStats, TrackHour, TrackStats
 from mvsic import services
+from mvsic.melody import melody_render
 from tests.conftest import make_artist, make_track, make_user
 
 pytestmark = [pytest.mark.django_db]
@@ -21,7 +22,7 @@ def media_root(settings, tmp_path):
 def audio_track():
     """A track with a real (two-second) WAV in the media storage."""
     artist = make_artist("Sound Check")
-    audio = services.melody_render(seed="test", seconds=2)
+    audio = melody_render(seed="test", seconds=2)
     track = services.track_create(artist=artist, title="Two Seconds", audio=audio, duration=2)
     return track, audio
 

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from mvsic import services
+from mvsic import demo
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        catalog = services.demo_catalog_ensure()
+        catalog = demo.demo_catalog_ensure()
         if options["json"]:
             self.stdout.write(json.dumps(_as_json(catalog)))
             self.stderr.write(
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {artist.name}: {listing}")
 
 
-def _as_json(catalog: services.DemoCatalog) -> dict:
+def _as_json(catalog: demo.DemoCatalog) -> dict:
     return {
         "artists": [
             {

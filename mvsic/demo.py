@@ -1,0 +1,170 @@
+"""The demo catalog `seed_demo` creates: three artists, their tracks and logins."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from mvsic.melody import melody_render
+from mvsic.models import Artist, Track
+from mvsic.services import artist_create, track_audio_replace, track_create
+
+# Shared by every demo login; printed by `seed_demo`, never meant for a real deployment.
+DEMO_PASSWORD = "mvsic-demo"  # noqa: S105 - a published demo password, by design
+DEMO_ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class DemoTrackSpec:
+    title: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DemoArtistSpec:
+    name: str
+    slug: str
+    bio: str
+    tonic_hz: float
+    scale: str
+    bpm: int
+    tracks: tuple[DemoTrackSpec, ...]
+
+
+# Some tracks are shorter than the 30 s play threshold (a play is the whole track then) and
+# every artist has at least one longer track.
+DEMO_ARTISTS = (
+    DemoArtistSpec(
+        name="Aurora Lanes",
+        slug="aurora-lanes",
+        bio="Bright synth-pop miniatures written on night buses.",
+        tonic_hz=261.63,
+        scale="major_pentatonic",
+        bpm=112,
+        tracks=(
+            DemoTrackSpec("Northbound", 34),
+            DemoTrackSpec("Glass Harbour", 22),
+            DemoTrackSpec("Late Tram", 42),
+        ),
+    ),
+    DemoArtistSpec(
+        name="Copper Foxes",
+        slug="copper-foxes",
+        bio="A minor-key duo: marimba, bass and not much else.",
+        tonic_hz=220.0,
+        scale="minor_pentatonic",
+        bpm=96,
+        tracks=(
+            DemoTrackSpec("Ember", 26),
+            DemoTrackSpec("Foxglove", 38),
+            DemoTrackSpec("Rust Belt Lullaby", 45),
+        ),
+    ),
+    DemoArtistSpec(
+        name="Mira Vale",
+        slug="mira-vale",
+        bio="Dorian daydreams from a bedroom studio by the sea.",
+        tonic_hz=293.66,
+        scale="dorian",
+        bpm=84,
+        tracks=(
+            DemoTrackSpec("Saltwater", 31),
+            DemoTrackSpec("Tidepool", 20),
+            DemoTrackSpec("Lighthouse Keeper", 40),
+        ),
+    ),
+)
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+
+
+@dataclass
+class DemoArtist:
+    slug: str
+    name: str
+    login: DemoLogin
+    tracks: list[Track]
+
+
+@dataclass
+class DemoCatalog:
+    admin: DemoLogin
+    artists: list[DemoArtist]
+    created: list[str] = field(default_factory=list)
+
+
+def _demo_user_ensure(*, username: str, superuser: bool = False) -> tuple[object, bool]:
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username)
+    changed = created or not user.check_password(DEMO_PASSWORD)
+    if changed:
+        user.set_password(DEMO_PASSWORD)
+    if superuser and not (user.is_staff and user.is_superuser):
+        user.is_staff = user.is_superuser = changed = True
+    if changed:
+        user.save()
+    return user, created
+
+
+@transaction.atomic
+def demo_catalog_ensure() -> DemoCatalog:
+    """Make sure the demo artists, their logins, tracks and audio files exist.
+
+    Idempotent: a second run creates nothing and keeps every id; an audio file that went
+    missing from the media storage is synthesised again.
+    """
+    created: list[str] = []
+    _, admin_created = _demo_user_ensure(username=DEMO_ADMIN_USERNAME, superuser=True)
+    if admin_created:
+        created.append(f"user {DEMO_ADMIN_USERNAME}")
+    artists = []
+    for spec in DEMO_ARTISTS:
+        user, user_created = _demo_user_ensure(username=spec.slug)
+        if user_created:
+            created.append(f"user {spec.slug}")
+        artist = Artist.objects.filter(slug=spec.slug).first()
+        if artist is None:
+            artist = artist_create(name=spec.name, slug=spec.slug, bio=spec.bio, members=[user])
+            created.append(f"artist {spec.slug}")
+        else:
+            artist.members.add(user)
+        existing = {t.title: t for t in artist.tracks.all()}
+        tracks = []
+        for track_spec in spec.tracks:
+            track = existing.get(track_spec.title)
+            if track is not None and track.audio and track.audio.storage.exists(track.audio.name):
+                tracks.append(track)
+                continue
+            audio = melody_render(
+                seed=f"{spec.slug}/{track_spec.title}",
+                seconds=track_spec.seconds,
+                tonic_hz=spec.tonic_hz,
+                scale=spec.scale,
+                bpm=spec.bpm,
+            )
+            if track is None:
+                track = track_create(
+                    artist=artist, title=track_spec.title, audio=audio, duration=track_spec.seconds
+                )
+                created.append(f"track {spec.slug}/{track_spec.title}")
+            else:
+                track = track_audio_replace(track=track, audio=audio)
+                created.append(f"audio {spec.slug}/{track_spec.title}")
+            tracks.append(track)
+        artists.append(
+            DemoArtist(
+                slug=artist.slug,
+                name=artist.name,
+                login=DemoLogin(username=user.username, password=DEMO_PASSWORD),
+                tracks=tracks,
+            )
+        )
+    return DemoCatalog(
+        admin=DemoLogin(username=DEMO_ADMIN_USERNAME, password=DEMO_PASSWORD),
+        artists=artists,
+        created=created,
+    )
