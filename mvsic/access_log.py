@@ -1,8 +1,9 @@
 """gunicorn's access log, less one line per accepted fan event."""
 
-from gunicorn.glogging import Logger
+import functools
 
-EVENTS_PATH = "/api/v1/events/"
+from django.urls import reverse
+from gunicorn.glogging import Logger
 
 
 class AccessLogger(Logger):
@@ -13,6 +14,12 @@ class AccessLogger(Logger):
     """
 
     def access(self, resp, req, environ, request_time):
-        if resp.status_code == 202 and environ.get("PATH_INFO") == EVENTS_PATH:
+        if resp.status_code == 202 and environ.get("PATH_INFO") == _events_path():
             return
         super().access(resp, req, environ, request_time)
+
+
+@functools.cache
+def _events_path() -> str:
+    # Only workers log requests, and they have loaded the site (and its URLconf) by then.
+    return reverse("api:events")
