@@ -20,12 +20,12 @@ reuse_port = env.bool("GUNICORN_REUSE_PORT", default=True)
 def post_worker_init(worker):
     # Publish events a previous, killed web process left in the spool, without waiting
     # for the first request.
-    from analytics.publisher import relay_start
+    from analytics.relay import relay_start
 
     relay_start()
 
 
 def worker_exit(server, worker):
-    from analytics.publisher import process_stop
+    from analytics.relay import relay_stop
 
-    process_stop()
+    relay_stop()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.template.response import TemplateResponse
 
-from analytics import selectors
+from analytics.health import pipeline_health_get
 from analytics.models import (
     ArtistStats,
     Event,
@@ -95,7 +95,7 @@ class PipelineHealthAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         context = {
             **self.admin_site.each_context(request),
-            "health": selectors.pipeline_health_get(),
+            "health": pipeline_health_get(),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/analytics/pipeline_health.html", context)

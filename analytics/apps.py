@@ -4,14 +4,14 @@ from django.db.models.signals import post_delete
 
 
 def _track_deleted(instance, **kwargs) -> None:
-    from analytics import services
-    from analytics.selectors import track_cache
+    from analytics.services.capture import track_cache
+    from analytics.services.reconciliation import artist_stats_refresh
 
     # This process stops accepting the track at once (other processes: cache TTL).
     track_cache.forget(instance.pk)
     # The artist's totals included the track: recompute them once the deletion commits.
     artist_id = instance.artist_id
-    transaction.on_commit(lambda: services.artist_stats_refresh(artist_id=artist_id))
+    transaction.on_commit(lambda: artist_stats_refresh(artist_id=artist_id))
 
 
 class AnalyticsConfig(AppConfig):

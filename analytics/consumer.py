@@ -1,25 +1,29 @@
-"""Batch consumption of the events queue inside a Celery worker.
+"""The consumer of the events queue, inside `celery -A mvsic worker --event-batches`.
 
-Started with `celery -A mvsic worker --event-batches`: a consumer step takes messages from
-the events queue (`analytics.record_event`, one event, or `analytics.record_events`, a
-group), counts their events in batches (one transaction and one upsert per table per
-batch) and acknowledges the messages only after the batch is committed. A crash before the ack
-means redelivery, and redelivery changes nothing (the event id decides).
+A consumer step of the worker takes events messages (analytics.wire), counts their events
+in batches (one transaction, one upsert per table) and acknowledges the messages only once
+the batch is committed. A crash before the ack means redelivery, and redelivery changes
+nothing (the event id decides). A database outage is waited out with the messages unacked;
+a payload that can never be counted is parked (analytics.services.poison) and acknowledged.
 """
 
 import hashlib
 import logging
-import os
-from pathlib import Path
+import time
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from kombu import Consumer
 
-from analytics import publisher, services, tasks
+from analytics import wire
+from analytics.services.counting import events_count
+from analytics.services.poison import poison_record
 
 logger = logging.getLogger(__name__)
+
+# Attempts for an error that is neither a database outage nor a known-bad payload.
+UNEXPECTED_ATTEMPTS = 3
 
 
 class EventBatchConsumer(bootsteps.ConsumerStep):
@@ -36,12 +40,9 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         super().__init__(parent, **kwargs)
 
     def get_consumers(self, channel):
-        queue = next(
-            q for q in settings.CELERY_TASK_QUEUES if q.name == settings.MVSIC_EVENTS_QUEUE
-        )
         consumer = Consumer(
             channel,
-            queues=[queue],
+            queues=[wire.events_queue()],
             callbacks=[self.on_message],
             on_decode_error=self.on_decode_error,
             accept=["json"],
@@ -63,7 +64,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
 
     def on_message(self, body, message) -> None:
         try:
-            self._add(message, publisher.message_payloads(body), None)
+            self._add(message, wire.body_events(body), None)
         except ValueError as exc:
             self._add(message, [], str(exc))
 
@@ -82,7 +83,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             return
         batch, events, self.buffer, self.events = self.buffer, self.events, [], 0
         try:
-            self._count(batch)
+            _batch_count(batch)
         except BaseException:
             # Not counted: keep the batch, or the next multiple-ack would acknowledge it
             # (a failed flush from the timer is only logged, and the worker goes on), and
@@ -91,33 +92,55 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self.events += events
             connection.close()
             raise
-        _crash_point()
+        self.acknowledge(batch)
+
+    def acknowledge(self, batch: list) -> None:
+        """Acknowledge a counted batch: every earlier delivery on this channel is in it, so
+        one multiple-ack covers them all."""
         last = batch[-1][0]
         try:
-            # Every earlier delivery on this channel is in this batch: one ack covers them.
             last.channel.basic_ack(last.delivery_tag, multiple=True)
         except Exception as exc:  # the connection died; the broker redelivers, harmlessly
             logger.warning(
-                "could not ack %d counted events (%s); redelivery is harmless", events, exc
+                "could not ack %d counted messages (%s); redelivery is harmless", len(batch), exc
             )
 
-    @staticmethod
-    def _count(batch: list) -> None:
-        for message, _, error in batch:
-            if error:
-                raw = message.body[:2000]
-                # Named by its content, so a redelivered copy is parked once.
-                digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:40]
-                services.poison_record(
-                    payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=error
-                )
-        tasks.count_until_applied([p for _, payloads, _ in batch for p in payloads])
+
+def _batch_count(batch: list) -> None:
+    for message, _, error in batch:
+        if error:
+            raw = message.body[:2000]
+            # Named by its content, so a redelivered copy is parked once.
+            digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:40]
+            poison_record(payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=error)
+    count_until_applied([p for _, payloads, _ in batch for p in payloads])
 
 
-def _crash_point() -> None:
-    """Fault injection for the reliability tests: die after the commit, before the ack."""
-    flag = os.environ.get("MVSIC_CRASH_BEFORE_ACK_FILE")
-    if flag and Path(flag).exists():
-        Path(flag).unlink()
-        logger.error("crashing before the ack, as %s asked", flag)
-        os._exit(70)
+def count_until_applied(payloads: list[dict]) -> int:
+    """Count events, waiting out database outages; the messages stay unacked meanwhile.
+
+    Retrying in-process (not with a countdown message) keeps the events in the broker as
+    unacknowledged work: if this worker dies while waiting, RabbitMQ redelivers them.
+    """
+    delay, unexpected = 0.5, 0
+    while True:
+        try:
+            return events_count(payloads=payloads)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("database unavailable, retrying in %.1fs: %s", delay, exc)
+            connection.close()  # reconnect on the next attempt
+        except Exception as exc:  # a payload the database refuses, or a bug
+            unexpected += 1
+            if unexpected >= UNEXPECTED_ATTEMPTS:
+                return _count_each_or_park(payloads, exc)
+            logger.exception("unexpected error counting %d events", len(payloads))
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def _count_each_or_park(payloads: list[dict], error: Exception) -> int:
+    """A batch that keeps failing: count its events one by one so only the bad one is parked."""
+    if len(payloads) == 1:
+        poison_record(payload=payloads[0], reason=f"{type(error).__name__}: {error}")
+        return 0
+    return sum(count_until_applied([payload]) for payload in payloads)

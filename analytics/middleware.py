@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from analytics.api import events_capture
+from analytics.api.events import events_capture
 
 
 class EventCaptureMiddleware:

@@ -36,14 +36,22 @@ class Event(models.Model):
         return f"{self.type} {self.track_id} by {self.listener}"
 
 
-class TrackStats(models.Model):
-    track = models.OneToOneField(
-        Track, on_delete=models.CASCADE, primary_key=True, related_name="stats"
-    )
+class Counters(models.Model):
+    """All-time figures of a track or an artist, kept by the workers."""
+
     plays = models.BigIntegerField(default=0, db_default=0)
     likes = models.BigIntegerField(default=0, db_default=0)
     listeners = models.BigIntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class TrackStats(Counters):
+    track = models.OneToOneField(
+        Track, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
 
     class Meta:
         verbose_name_plural = "track stats"
@@ -52,14 +60,10 @@ class TrackStats(models.Model):
         return f"stats of {self.track}"
 
 
-class ArtistStats(models.Model):
+class ArtistStats(Counters):
     artist = models.OneToOneField(
         Artist, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
-    plays = models.BigIntegerField(default=0, db_default=0)
-    likes = models.BigIntegerField(default=0, db_default=0)
-    listeners = models.BigIntegerField(default=0, db_default=0)
-    updated_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name_plural = "artist stats"

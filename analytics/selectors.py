@@ -1,52 +1,15 @@
 """Reads of the analytics data: only counters and hourly buckets, never raw events."""
 
-import time
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from analytics import publisher
-from analytics.models import (
-    ArtistStats,
-    ListenerHour,
-    PoisonEvent,
-    ReconcileRun,
-    TrackHour,
-    TrackStats,
-)
+from analytics.models import ArtistStats, ListenerHour, TrackHour, TrackStats
+from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
 SERIES_HOURS = 7 * 24
-
-
-class _TrackCache:
-    """Track ids seen to exist, per process, for a few seconds (no query per event)."""
-
-    def __init__(self):
-        self.expiry: dict[int, float] = {}
-
-    def forget(self, track_id: int) -> None:
-        self.expiry.pop(track_id, None)
-
-
-track_cache = _TrackCache()
-
-
-def track_ids_existing(*, ids: set[int]) -> set[int]:
-    """The subset of `ids` that are tracks. Raises DatabaseError if it must ask and cannot."""
-    now = time.monotonic()
-    known = {i for i in ids if track_cache.expiry.get(i, 0.0) > now}
-    missing = ids - known
-    if missing:
-        found = set(Track.objects.filter(id__in=missing).values_list("id", flat=True))
-        if len(track_cache.expiry) > 100_000:
-            track_cache.expiry.clear()
-        until = now + settings.MVSIC_TRACK_CACHE_SECONDS
-        track_cache.expiry.update(dict.fromkeys(found, until))
-        known |= found
-    return known
 
 
 def artist_list_for_user(*, user) -> QuerySet[Artist]:
@@ -61,18 +24,14 @@ def artist_visible(*, user, artist: Artist) -> bool:
     )
 
 
-def _hour_floor(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 def _window(now: datetime) -> tuple[datetime, datetime]:
     """Start of the last 24 h and of the 7-day chart, both aligned to whole hours."""
-    current = _hour_floor(now)
+    current = hour_floor(now)
     return current - timedelta(hours=23), current - timedelta(hours=SERIES_HOURS - 1)
 
 
 def _series(rows, *, now: datetime) -> list[dict]:
-    by_hour = {_hour_floor(r["hour"]): r for r in rows}
+    by_hour = {hour_floor(r["hour"]): r for r in rows}
     start = _window(now)[1]
     series = []
     for i in range(SERIES_HOURS):
@@ -175,22 +134,3 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
         "series": _series(series_rows, now=now),
         "tracks": track_rows,
     }
-
-
-def pipeline_health_get() -> dict:
-    """Queue depth, spool size, the age of the oldest event not yet counted, poison events
-    and the last reconciliation: what an operator checks first."""
-    health: dict = {"checked_at": timezone.now()}
-    health.update(publisher.queue_status())
-    health["events_per_message"] = settings.MVSIC_EVENTS_PER_MESSAGE
-    spool = publisher.process_state().spool
-    health["spool_events"] = spool.size()
-    health["spool_segments"] = len(spool.segments())
-    oldest = [t for t in (health.pop("head_received_at", None), spool.oldest_received_at()) if t]
-    health["oldest_unprocessed_age_seconds"] = (
-        (health["checked_at"] - min(oldest)).total_seconds() if oldest else 0.0
-    )
-    health["poison_count"] = PoisonEvent.objects.count()
-    health["poison_recent"] = list(PoisonEvent.objects.order_by("-created_at")[:10])
-    health["last_reconcile"] = ReconcileRun.objects.order_by("-started_at").first()
-    return health

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from analytics import api, views
+from analytics import views
+from analytics.api.events import EventsView
+from analytics.api.stats import ArtistStatsView, TrackStatsView
 
 app_name = "analytics"
 
@@ -10,7 +12,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
-    path("events/", api.EventsView.as_view(), name="events"),  # first: the busiest URL
-    path("tracks/<int:track_id>/stats/", api.TrackStatsView.as_view(), name="track_stats"),
-    path("artists/<slug:slug>/stats/", api.ArtistStatsView.as_view(), name="artist_stats"),
+    path("events/", EventsView.as_view(), name="events"),  # first: the busiest URL
+    path("tracks/<int:track_id>/stats/", TrackStatsView.as_view(), name="track_stats"),
+    path("artists/<slug:slug>/stats/", ArtistStatsView.as_view(), name="artist_stats"),
 ]

@@ -1,11 +1,19 @@
-"""Validation of fan events at the API edge: plain Python, cheap enough for 500-event batches."""
+"""The rules of a valid fan event, applied at the edge and again in the worker.
+
+`event_validate` turns what a client sent into a payload to queue, or into errors by field
+for the client. `payload_parse` applies the same rules to a payload taken off the queue
+(which an older release or another producer may have queued) and returns the event that
+counting applies. Plain Python: cheap enough for 500-event requests.
+"""
 
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from analytics.models import EventType
-from mvsic.listeners import listener_id_valid as listener_valid
+from mvsic.hours import hour_floor
+from mvsic.listeners import listener_id_valid
 
 FIELDS = frozenset({"id", "type", "track", "listener", "ts", "seconds", "source"})
 MAX_TRACK_ID = 2**63 - 1
@@ -16,11 +24,122 @@ MAX_UNKNOWN_ECHOED = 10
 # EventType.values builds a new list on every access.
 TYPES = frozenset(EventType.values)
 
+REQUIRED = "This field is required."
+ID_ERROR = "Must be a UUID string."
+TYPE_ERROR = f"Must be one of: {', '.join(EventType.values)}."
+TRACK_ERROR = "Must be a positive integer track id."
+LISTENER_ERROR = "Must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'."
+TS_ERROR = "Must be an ISO 8601 date and time."
+SECONDS_KIND_ERROR = "Only plays have seconds."
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+
+@dataclass(frozen=True)
+class CountableEvent:
+    """A queued event that passed the rules, ready to be counted."""
+
+    id: uuid.UUID
+    type: str
+    track_id: int
+    listener: str
+    ts: datetime
+    received_at: datetime
+    seconds: float | None
+    source: str
+
+    @property
+    def hour(self) -> datetime:
+        return hour_floor(self.ts)
+
+    def payload(self) -> dict:
+        """The queued form of this event (what `event_validate` made of it)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "track": self.track_id,
+            "listener": self.listener,
+            "ts": self.ts.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "seconds": self.seconds,
+            "source": self.source,
+        }
 
 
+class InvalidPayload(ValueError):
+    """A queued payload that breaks the rules: no retry can ever count it."""
+
+
+# --- one rule per field: the normalised value, or the error -------------------------------
+def _id_rule(value) -> tuple[str | None, str | None]:
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return str(uuid.UUID(value)), None
+        except ValueError:
+            pass
+    return None, ID_ERROR
+
+
+def _type_error(value) -> str | None:
+    return None if isinstance(value, str) and value in TYPES else TYPE_ERROR
+
+
+def _track_error(value) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_TRACK_ID:
+        return None
+    return TRACK_ERROR
+
+
+def _listener_error(value) -> str | None:
+    return None if listener_id_valid(value) else LISTENER_ERROR
+
+
+def _seconds_error(value, kind) -> str | None:
+    if kind is not None and kind != EventType.PLAY:
+        return SECONDS_KIND_ERROR
+    # Only floats can be NaN/inf; isfinite() raises OverflowError on ints like 10**400.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "Must be a number."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Must be a number."
+    if not 0 <= value <= MAX_SECONDS:
+        return f"Must be between 0 and {MAX_SECONDS}."
+    return None
+
+
+def _source_error(value) -> str | None:
+    if not isinstance(value, str):
+        return "Must be a string."
+    if len(value) > MAX_SOURCE:
+        return f"Must be at most {MAX_SOURCE} characters."
+    if not value.isprintable():
+        return "Must not contain control characters."
+    return None
+
+
+def _ts_parse(value, *, naive_is_utc: bool) -> datetime | None:
+    """An aware UTC datetime, or None. Clients may omit the zone (UTC is assumed); queued
+    payloads always carry one."""
+    # Python 3.11's fromisoformat accepts a trailing NUL; ISO 8601 text is printable ASCII.
+    if (
+        not isinstance(value, str)
+        or len(value) > 40
+        or not (value.isascii() and value.isprintable())
+    ):
+        return None
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        if not naive_is_utc:
+            return None
+        ts = ts.replace(tzinfo=UTC)
+    try:
+        return ts.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+# --- the edge ------------------------------------------------------------------------------
 def event_validate(
     raw, *, listener_cookie: str | None, now: datetime, max_skew: timedelta
 ) -> tuple[dict | None, dict]:
@@ -42,61 +161,37 @@ def event_validate(
 
     event_id = raw.get("id")
     if event_id is None:
-        errors["id"] = ["This field is required."]
+        errors["id"] = [REQUIRED]
     else:
-        try:
-            if not isinstance(event_id, str) or len(event_id) > 64:
-                raise ValueError
-            event_id = str(uuid.UUID(event_id))
-        except ValueError:
-            errors["id"] = ["Must be a UUID string."]
-
+        event_id, error = _id_rule(event_id)
+        if error:
+            errors["id"] = [error]
     kind = raw.get("type")
-    if kind is None:
-        errors["type"] = ["This field is required."]
-    elif not isinstance(kind, str) or kind not in TYPES:
-        errors["type"] = [f"Must be one of: {', '.join(EventType.values)}."]
-
+    _check(errors, "type", kind, _type_error)
     track = raw.get("track")
-    if track is None:
-        errors["track"] = ["This field is required."]
-    elif not isinstance(track, int) or isinstance(track, bool) or not 1 <= track <= MAX_TRACK_ID:
-        errors["track"] = ["Must be a positive integer track id."]
-
+    _check(errors, "track", track, _track_error)
     listener = raw.get("listener", listener_cookie)
     if listener is None:
         errors["listener"] = ["Required when there is no listener cookie."]
-    elif not listener_valid(listener):
-        errors["listener"] = ["Must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'."]
+    else:
+        _check(errors, "listener", listener, _listener_error)
 
     ts = raw.get("ts")
     if ts is None:
         ts = now
     else:
-        ts = _ts_parse(ts)
+        ts = _ts_parse(ts, naive_is_utc=True)
         if ts is None:
-            errors["ts"] = ["Must be an ISO 8601 date and time."]
+            errors["ts"] = [TS_ERROR]
         elif ts > now + max_skew:
             errors["ts"] = ["Is in the future."]
 
     seconds = raw.get("seconds")
     if seconds is not None:
-        if kind is not None and kind != EventType.PLAY:
-            errors["seconds"] = ["Only plays have seconds."]
-        # Only floats can be NaN/inf; isfinite() raises OverflowError on ints like 10**400.
-        elif not _is_number(seconds) or (isinstance(seconds, float) and not math.isfinite(seconds)):
-            errors["seconds"] = ["Must be a number."]
-        elif not 0 <= seconds <= MAX_SECONDS:
-            errors["seconds"] = [f"Must be between 0 and {MAX_SECONDS}."]
-
+        _check(errors, "seconds", seconds, lambda value: _seconds_error(value, kind))
     source = raw.get("source")
     if source is not None:
-        if not isinstance(source, str):
-            errors["source"] = ["Must be a string."]
-        elif len(source) > MAX_SOURCE:
-            errors["source"] = [f"Must be at most {MAX_SOURCE} characters."]
-        elif not source.isprintable():
-            errors["source"] = ["Must not contain control characters."]
+        _check(errors, "source", source, _source_error)
 
     if errors:
         return None, errors
@@ -112,26 +207,49 @@ def event_validate(
     }, {}
 
 
-def _ts_parse(value) -> datetime | None:
-    # Python 3.11's fromisoformat accepts a trailing NUL; ISO 8601 text is printable ASCII.
-    if (
-        not isinstance(value, str)
-        or len(value) > 40
-        or not (value.isascii() and value.isprintable())
-    ):
-        return None
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    try:
-        return ts.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
+def _check(errors: dict, name: str, value, rule) -> None:
+    if value is None:
+        errors[name] = [REQUIRED]
+    elif (error := rule(value)) is not None:
+        errors[name] = [error]
 
 
-def source_valid(value: str) -> bool:
-    """A source is a short printable string (no NUL or other control characters)."""
-    return len(value) <= MAX_SOURCE and value.isprintable()
+# --- the worker ----------------------------------------------------------------------------
+def payload_parse(payload) -> CountableEvent:
+    """The event a queued payload describes, by the same rules as the edge; raises
+    InvalidPayload naming every field that breaks them."""
+    if not isinstance(payload, dict):
+        raise InvalidPayload("an event payload must be a JSON object")
+    errors: dict[str, str] = {}
+    event_id, error = _id_rule(payload.get("id"))
+    if error:
+        errors["id"] = error
+    kind = payload.get("type")
+    for name, rule in (("type", _type_error), ("track", _track_error)):
+        if (error := rule(payload.get(name))) is not None:
+            errors[name] = error
+    if (error := _listener_error(payload.get("listener"))) is not None:
+        errors["listener"] = error
+    ts = _ts_parse(payload.get("ts"), naive_is_utc=False)
+    received_at = _ts_parse(payload.get("received_at"), naive_is_utc=False)
+    for name, value in (("ts", ts), ("received_at", received_at)):
+        if value is None:
+            errors[name] = "Must be an ISO 8601 date and time with a zone."
+    seconds = payload.get("seconds")
+    if seconds is not None and (error := _seconds_error(seconds, kind)) is not None:
+        errors["seconds"] = error
+    source = payload.get("source") or ""
+    if (error := _source_error(source)) is not None:
+        errors["source"] = error
+    if errors:
+        raise InvalidPayload("; ".join(f"{name}: {error}" for name, error in errors.items()))
+    return CountableEvent(
+        id=uuid.UUID(event_id),
+        type=kind,
+        track_id=payload["track"],
+        listener=payload["listener"],
+        ts=ts,
+        received_at=received_at,
+        seconds=float(seconds) if seconds is not None else None,
+        source=source,
+    )

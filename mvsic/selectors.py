@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
 
@@ -15,7 +16,7 @@ def artist_list() -> QuerySet[Artist]:
 def tracks_trending_list(*, hours: int = 24, limit: int = 10) -> list[Track]:
     """Tracks with the most plays in the last `hours`, read from the hourly buckets that the
     analytics app keeps under the reverse relation `hours` (no import of analytics)."""
-    since = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    since = hour_floor(timezone.now()) - timedelta(hours=hours - 1)
     return list(
         Track.objects.select_related("artist")
         .annotate(recent_plays=Sum("hours__plays", filter=Q(hours__hour__gte=since)))

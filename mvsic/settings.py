@@ -4,7 +4,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Exchange, Queue
+
+from mvsic.queues import quorum_queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -187,7 +188,6 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": MVSIC_RECONCILE_EVERY_SECONDS * 0.9},
     },
 }
-# Queue names; tests use their own so they never share a queue with a running site.
 # Publishing: how long a request waits for the broker's confirm before spooling to disk,
 # how long to skip the broker after a failure, and how often the relay retries the spool.
 MVSIC_PUBLISH_TIMEOUT_SECONDS = env.float("MVSIC_PUBLISH_TIMEOUT_SECONDS", default=1.0)
@@ -210,24 +210,17 @@ MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
 # longest an event waits in a worker's buffer before it is counted.
 MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
 MVSIC_EVENT_FLUSH_SECONDS = env.float("MVSIC_EVENT_FLUSH_SECONDS", default=0.1)
+# Queue names; tests use their own so they never share a queue with a running site.
 MVSIC_EVENTS_QUEUE = env.str("MVSIC_EVENTS_QUEUE", default="mvsic.events")
 MVSIC_DEFAULT_QUEUE = env.str("MVSIC_DEFAULT_QUEUE", default="mvsic.default")
 
-
-def _quorum_queue(name: str) -> Queue:
-    # Quorum queues are durable and replicated across a RabbitMQ cluster.
-    exchange = Exchange(name, type="direct", durable=True)
-    return Queue(name, exchange, routing_key=name, queue_arguments={"x-queue-type": "quorum"})
-
-
-CELERY_TASK_QUEUES = [_quorum_queue(MVSIC_EVENTS_QUEUE), _quorum_queue(MVSIC_DEFAULT_QUEUE)]
+# Celery's tasks use the default queue only. The events queue (MVSIC_EVENTS_QUEUE, built by
+# analytics.wire) is consumed by `celery worker --event-batches` and is not a task queue,
+# so no worker started without that flag can take events off it.
+CELERY_TASK_QUEUES = [quorum_queue(MVSIC_DEFAULT_QUEUE)]
 CELERY_TASK_DEFAULT_QUEUE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_ROUTING_KEY = MVSIC_DEFAULT_QUEUE
-CELERY_TASK_ROUTES = {
-    "analytics.record_event": {"queue": MVSIC_EVENTS_QUEUE},
-    "analytics.record_events": {"queue": MVSIC_EVENTS_QUEUE},
-}
 
 LOGGING = {
     "version": 1,

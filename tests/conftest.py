@@ -143,37 +143,41 @@ class ManagedProcess:
 
 
 class WorkerProcess(ManagedProcess):
-    """A real `celery worker` on the real broker and the test database."""
+    """A real `celery worker --event-batches` on the real broker and the test database, as
+    the Procfile runs it (`app` names another Celery app module, for a fault test)."""
 
     name = "worker"
 
-    def __init__(self, log_path: Path, concurrency: int = 2, batches: bool = True, **env):
+    def __init__(self, log_path: Path, concurrency: int = 2, app: str = "mvsic", **env):
         super().__init__(log_path, **env)
         self.concurrency = concurrency
-        self.batches = batches
+        self.app = app
 
     def command(self) -> list[str]:
-        # With batches the events queue is consumed by the batch step, not by the pool.
-        queues = [settings.MVSIC_DEFAULT_QUEUE]
-        if not self.batches:
-            queues.append(settings.MVSIC_EVENTS_QUEUE)
         return [
-            sys.executable, "-m", "celery", "-A", "mvsic", "worker",
+            sys.executable, "-m", "celery", "-A", self.app, "worker", "--event-batches",
             "--loglevel", "INFO", "--concurrency", str(self.concurrency),
-            "--queues", ",".join(queues), "--without-mingle", "--without-gossip",
+            "--queues", settings.MVSIC_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
             "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
-            *(["--event-batches"] if self.batches else []),
         ]  # fmt: skip
 
     def ready(self) -> bool:
         return b" ready." in self.log_path.read_bytes()
 
 
+def run_queues() -> list:
+    """This run's queues: the events queue and Celery's task queues."""
+    from analytics.wire import events_queue
+    from mvsic.celery import app
+
+    return [events_queue(), *app.conf.task_queues]
+
+
 def queues_purge() -> None:
     from mvsic.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in app.conf.task_queues:
+        for queue in run_queues():
             bound = queue(conn.default_channel)
             bound.declare()
             bound.purge()
@@ -183,7 +187,7 @@ def queues_delete() -> None:
     from mvsic.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in app.conf.task_queues:
+        for queue in run_queues():
             queue(conn.default_channel).delete()
             queue.exchange(conn.default_channel).delete()
 
@@ -197,15 +201,14 @@ def broker_queues():
         queues_delete()
 
 
-@pytest.fixture(params=[True], ids=["batches"])
-def celery_worker_process(request, transactional_db, broker_queues, tmp_path):
+@pytest.fixture
+def celery_worker_process(transactional_db, broker_queues, tmp_path):
     """A real worker for one test; the test's data is committed so the worker sees it.
 
-    Counts events in batches unless parametrized indirectly with False (one task each).
     The queues start empty: events earlier tests left there are not this test's.
     """
     queues_purge()
-    worker = WorkerProcess(tmp_path / "worker.log", batches=request.param).start()
+    worker = WorkerProcess(tmp_path / "worker.log").start()
     yield worker
     worker.stop()
     queues_purge()

@@ -3,10 +3,9 @@
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
-from analytics import publisher
+from analytics import relay, wire
 from mvsic.celery import app as celery_app
 from tests.conftest import make_track, wait_for
 
@@ -15,23 +14,21 @@ EVENTS_URL = "/api/v1/events/"
 
 def queued_payloads() -> list[dict]:
     """Take every message off the test events queue; return the payloads they carry."""
-    spool = publisher.process_state().spool
+    spool = relay.process_relay().spool
     wait_for(lambda: not spool.segments(), timeout=10, message="the relay left the spool")
-    queue = next(q for q in celery_app.conf.task_queues if q.name == settings.MVSIC_EVENTS_QUEUE)
     payloads = []
     with (
         celery_app.connection_for_read() as conn,
-        conn.SimpleQueue(queue, no_ack=True) as simple,
+        conn.SimpleQueue(wire.events_queue(), no_ack=True) as simple,
     ):
         while True:
             try:
                 message = simple.get_nowait()
             except simple.Empty:
                 return payloads
-            assert message.headers["task"] in (publisher.TASK_NAME, publisher.TASK_NAME_MANY)
-            body = message.decode()
-            assert body[1] == {}
-            payloads.extend(publisher.message_payloads(body))
+            assert message.content_type == "application/json"
+            assert message.properties["delivery_mode"] == 2
+            payloads.extend(wire.body_events(message.decode()))
 
 
 @pytest.fixture

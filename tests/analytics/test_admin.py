@@ -3,9 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from analytics import publisher
+from analytics import relay
 from analytics.models import Event
-from analytics.services import counts_reconcile, events_count, poison_record
+from analytics.services.counting import events_count
+from analytics.services.poison import poison_record
+from analytics.services.reconciliation import counts_reconcile
 from tests.conftest import make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +38,15 @@ def test_pipeline_health_shows_queue_spool_poison_and_reconcile(
 ):
     settings.MVSIC_SPOOL_DIR = tmp_path
     settings.MVSIC_ACCEPT_VIA = "broker"  # the spool holds only the two events put there
-    publisher.process_stop()
+    relay.relay_stop()
     try:
-        publisher.process_state().spool.append([make_payload(1), make_payload(1)])
-        publisher.events_publish([make_payload(1) for _ in range(3)])
+        relay.process_relay().spool.append([make_payload(1), make_payload(1)])
+        relay.events_hand_over([make_payload(1) for _ in range(3)])
         poison_record(payload={"id": "bad-1"}, reason="track 9 does not exist")
         counts_reconcile()
         page = admin_client.get("/admin/analytics/pipelinehealth/").content.decode()
     finally:
-        publisher.process_stop()
+        relay.relay_stop()
         for segment in tmp_path.glob("*.jsonl"):
             segment.unlink()  # not for the queue that later tests count
     assert "2 events in 1 segment(s)" in page

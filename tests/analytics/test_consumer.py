@@ -1,42 +1,45 @@
-"""The batch consumer in a real worker: bad messages are parked, good ones counted."""
+"""analytics.consumer: the batch consumer in a real worker, and its retry rules."""
+
+import json
 
 import amqp
 import pytest
 from django.conf import settings
-from kombu import Connection
+from kombu import Connection, Producer
 
-from analytics import publisher
+from analytics import consumer, wire
 from analytics.models import PoisonEvent, TrackStats
+from analytics.services import counting
 from tests.conftest import make_payload, make_track, wait_for
-
-
-def test_message_payloads_reads_both_event_tasks_bodies():
-    payload, other = make_payload(1), make_payload(2)
-    assert publisher.message_payloads([[payload], {}, {}]) == [payload]
-    assert publisher.message_payloads([[[payload, other]], {}, {}]) == [payload, other]
-    for body in ([], [[]], [["x"], {}, {}], [[[]], {}, {}], [[[payload, "x"]], {}, {}], None):
-        with pytest.raises(ValueError):
-            publisher.message_payloads(body)
 
 
 @pytest.mark.integration
 def test_undecodable_and_foreign_messages_are_parked_and_do_not_block(celery_worker_process):
     track = make_track()
     good = [make_payload(track, "play", f"fan-{i}") for i in range(30)]
-    grouped = [make_payload(track, "play", f"fan-{i}") for i in range(30, 100)]
+    grouped = [make_payload(track, "play", f"fan-{i}") for i in range(30, 90)]
+    earlier = [make_payload(track, "play", f"fan-{i}") for i in range(90, 100)]
+    queue = wire.events_queue()
     with Connection(settings.CELERY_BROKER_URL) as conn:
         channel = conn.channel()
-        queue = settings.MVSIC_EVENTS_QUEUE
         bad_json = amqp.Message(b"{not json", content_type="application/json", delivery_mode=2)
         foreign = amqp.Message(b'{"hello": 1}', content_type="application/json", delivery_mode=2)
-        channel.basic_publish(bad_json, queue, queue)
-        channel.basic_publish(foreign, queue, queue)
-        for payload in good:
-            channel.basic_publish(publisher.task_message(payload), queue, queue)
-        for start in range(0, len(grouped), 25):  # one message per group of events
-            group = grouped[start : start + 25]
-            channel.basic_publish(publisher.events_message(group), queue, queue)
-            channel.basic_publish(publisher.events_message(group), queue, queue)  # again
+        channel.basic_publish(bad_json, queue.name, queue.routing_key)
+        channel.basic_publish(foreign, queue.name, queue.routing_key)
+        producer = Producer(channel, exchange=queue.exchange, routing_key=queue.routing_key)
+        for payload in good:  # one event per message
+            producer.publish(wire.events_body([payload]), **wire.PUBLISH_OPTIONS)
+        for start in range(0, len(grouped), 20):  # one message per group, each sent twice
+            body = wire.events_body(grouped[start : start + 20])
+            producer.publish(body, **wire.PUBLISH_OPTIONS)
+            producer.publish(body, **wire.PUBLISH_OPTIONS)
+        # A group queued by an earlier release, as a Celery record_events call.
+        legacy = json.dumps([[earlier], {}, {"callbacks": None}]).encode()
+        channel.basic_publish(
+            amqp.Message(legacy, content_type="application/json", delivery_mode=2),
+            queue.name,
+            queue.routing_key,
+        )
 
     wait_for(
         lambda: TrackStats.objects.filter(track=track, plays=100).exists(),
@@ -46,4 +49,33 @@ def test_undecodable_and_foreign_messages_are_parked_and_do_not_block(celery_wor
     reasons = sorted(PoisonEvent.objects.values_list("reason", flat=True))
     assert len(reasons) == 2
     assert any("undecodable" in r for r in reasons)
-    assert any("not an analytics.record_event(s) message" in r for r in reasons)
+    assert any("not an events message" in r for r in reasons)
+    assert TrackStats.objects.get(track=track).listeners == 100
+
+
+@pytest.mark.django_db
+def test_a_batch_that_keeps_failing_parks_only_the_bad_event(monkeypatch):
+    track = make_track()
+    good, bad = make_payload(track, listener="good"), make_payload(track, listener="bad")
+    real_count = counting.events_count
+
+    def refuse_bad(*, payloads):
+        if any(p["listener"] == "bad" for p in payloads):
+            raise ValueError("cannot apply the bad one")
+        return real_count(payloads=payloads)
+
+    monkeypatch.setattr(consumer, "events_count", refuse_bad)
+    monkeypatch.setattr(consumer.time, "sleep", lambda seconds: None)
+    assert consumer.count_until_applied([good, bad]) == 1
+    assert TrackStats.objects.get(track=track).plays == 1
+    parked = PoisonEvent.objects.get()
+    assert parked.event_id == bad["id"] and "cannot apply the bad one" in parked.reason
+
+
+@pytest.mark.django_db
+def test_an_event_for_a_missing_track_is_parked_and_the_batch_returns():
+    track = make_track()
+    payload = make_payload(track)
+    track.delete()
+    assert consumer.count_until_applied([payload]) == 0  # returns, so the batch is acked
+    assert "does not exist" in PoisonEvent.objects.get(event_id=payload["id"]).reason

@@ -8,7 +8,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from analytics.api import EventsView
+from analytics.api.events import EventsView
 from tests.analytics.conftest import EVENTS_URL, post
 from tests.conftest import make_event
 

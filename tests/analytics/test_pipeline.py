@@ -11,9 +11,6 @@ from tests.conftest import make_artist, make_event, make_track, make_user, wait_
 pytestmark = [pytest.mark.integration]
 
 
-@pytest.mark.parametrize(
-    "celery_worker_process", [True, False], ids=["batches", "task-per-event"], indirect=True
-)
 def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_process):
     artist_user = make_user()
     artist = make_artist(members=[artist_user])

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from analytics import selectors
-from analytics.services import events_count
+from analytics.services.counting import events_count
 from tests.conftest import make_artist, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
@@ -130,9 +130,3 @@ def test_members_and_staff_see_an_artist_others_do_not():
     assert not selectors.artist_visible(user=AnonymousUser(), artist=artist)
     assert list(selectors.artist_list_for_user(user=member)) == [artist]
     assert set(selectors.artist_list_for_user(user=staff)) == {artist, other}
-
-
-def test_track_ids_existing_keeps_only_known_ids():
-    track = make_track()
-    assert selectors.track_ids_existing(ids={track.id, track.id + 1000, 2**63 - 1}) == {track.id}
-    assert selectors.track_ids_existing(ids=set()) == set()

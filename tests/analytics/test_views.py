@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from analytics.services import events_count
+from analytics.services.counting import events_count
 from tests.conftest import make_artist, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db

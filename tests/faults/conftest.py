@@ -26,9 +26,10 @@ from django.db import connections
 from django.utils import timezone
 from kombu import Connection
 
+from analytics import wire
 from analytics.models import ArtistStats, Event, PoisonEvent, TrackStats
-from analytics.publisher import message_payloads, process_state, process_stop
-from analytics.services import counts_reconcile
+from analytics.relay import events_hand_over, process_relay, relay_stop
+from analytics.services.reconciliation import counts_reconcile
 from tests.conftest import WebProcess, WorkerProcess, make_artist, make_track, queues_purge
 
 EVENTS_URL = "/api/v1/events/"
@@ -213,12 +214,10 @@ def post_events(session: requests.Session, url: str, events: list[dict], ledger:
 
 
 def publish_events(events: list[dict], ledger: Ledger) -> str:
-    """Hand events to analytics.publisher in this process (no web tier): accepted when it
+    """Hand events to analytics.relay in this process (no web tier): accepted when it
     returns, as the API would answer 202."""
-    from analytics.publisher import events_publish
-
     started = time.monotonic()
-    where = events_publish([payload_of(e) for e in events])
+    where = events_hand_over([payload_of(e) for e in events])
     ledger.record(events, Send(started, time.monotonic() - started, 202, len(events), len(events)))
     return where
 
@@ -338,7 +337,7 @@ def queue_ready_events(name: str | None = None) -> int:
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
         channel, events = conn.channel(), 0
         while message := channel.basic_get(name or settings.MVSIC_EVENTS_QUEUE, no_ack=False):
-            events += len(message_payloads(json.loads(message.body)))
+            events += len(wire.body_events(json.loads(message.body)))
         channel.close()
         return events
 
@@ -475,7 +474,7 @@ def broker_start() -> None:
             with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
                 conn.connect()
             # This process's publisher holds a connection the restart broke: start afresh.
-            process_stop()
+            relay_stop()
             return
         except Exception:
             time.sleep(0.5)
@@ -539,9 +538,8 @@ class Rig:
         self.names[kind] += 1
         return self.tmp_path / f"{kind}-{self.names[kind]}.log"
 
-    def worker(self, *, batches: bool = True, concurrency: int = 2, **env) -> WorkerProcess:
-        kind = "batch-worker" if batches else "task-worker"
-        worker = WorkerProcess(self._log(kind), concurrency=concurrency, batches=batches, **env)
+    def worker(self, *, concurrency: int = 2, app: str = "mvsic", **env) -> WorkerProcess:
+        worker = WorkerProcess(self._log("worker"), concurrency=concurrency, app=app, **env)
         self.processes.append(worker)
         return worker.start()
 
@@ -575,7 +573,7 @@ def rig(catalog, broker_queues, tmp_path):
     rig.stop_all()
     # Events this process spooled (publish_events during an outage) must not be relayed
     # into the next test's queue.
-    local = process_state().spool
+    local = process_relay().spool
     deadline = time.monotonic() + 30
     while local.size() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -12,7 +12,8 @@ import pytest
 from django.conf import settings
 from kombu import Connection
 
-from analytics.publisher import BrokerPublisher, PublishFailed, message_payloads, task_message
+from analytics import wire
+from analytics.broker import BrokerPublisher, PublishFailed
 from tests.conftest import wait_for
 from tests.faults.conftest import (
     EventStream,
@@ -56,14 +57,13 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
         assert (info["type"], info["durable"]) == ("quorum", True), info
         assert ["x-queue-type", "longstr", "quorum"] in info["arguments"], info
 
-    # The message on the broker: a persistent Celery task message, task id = its first event id.
+    # The message on the broker: persistent JSON carrying a group of accepted events.
     with Connection(settings.CELERY_BROKER_URL) as conn:
         message = conn.default_channel.basic_get(queue, no_ack=False)
         assert message is not None
         assert message.properties["delivery_mode"] == 2
-        assert message.headers["task"] == "analytics.record_events"
-        carried = message_payloads(json.loads(message.body))
-        assert message.headers["id"] == carried[0]["id"]
+        assert message.properties["content_type"] == "application/json"
+        carried = wire.body_events(json.loads(message.body))
         assert {p["id"] for p in carried} <= ledger.accepted.keys()
         # Closing the channel without an ack returns the message to the queue.
 
@@ -79,11 +79,10 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
 
         # The broker nacks: publish() raises, so nobody may answer 202 on its strength.
         publisher = BrokerPublisher(
-            settings.CELERY_BROKER_URL, queue, timeout=settings.MVSIC_PUBLISH_TIMEOUT_SECONDS,
-            pause=0,
-        )  # fmt: skip
+            settings.CELERY_BROKER_URL, timeout=settings.MVSIC_PUBLISH_TIMEOUT_SECONDS, pause=0
+        )
         with pytest.raises(PublishFailed, match="refused"):
-            publisher.publish([task_message(refused)])
+            publisher.publish([refused])
 
         # Over HTTP the answer is still 202, because the events are fsync'd in the spool
         # (after a refused publish in broker mode; in spool mode, as always).
@@ -101,7 +100,7 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
     wait_for(
         lambda: not spool_events(web.spool_dir), timeout=30, message="the relay did not deliver"
     )
-    rig.worker(batches=True)
+    rig.worker()
     wait_idle(set(ledger.accepted), timeout=60, what="after the broker took messages again")
     assert refused["id"] not in ledger.accepted
     assert_counted_exactly(ledger, catalog)  # the refused event is not among the stored ones
@@ -109,6 +108,6 @@ def test_confirmed_durable_publishing_and_a_refused_publish_is_spooled(rig, cata
     assert "relayed" in rig.logs("web")
     print(
         f"\n8 ({accept_via} first): {ledger.summary()}; quorum+durable queues, persistent "
-        f"messages; 1 refused publish raised PublishFailed; {len(spooled)} events spooled "
+        f"JSON messages; 1 refused publish raised PublishFailed; {len(spooled)} events spooled "
         f"and relayed once the broker took messages again; {stamp(started)}s"
     )

@@ -191,7 +191,7 @@ def fuzz_operation(operation, mode, examples, base_url, session, ledger, statuse
 def test_hostile_input_never_fails_and_only_accepted_events_count(rig, catalog):
     started = time.monotonic()
     web = rig.web()
-    rig.worker(batches=True)
+    rig.worker()
     ledger = Ledger()
     session = http_session()
     statuses: Counter = Counter()

@@ -8,9 +8,11 @@ import amqp
 import pytest
 import requests
 from django.conf import settings
+from kombu import Connection
 
+from analytics import wire
+from analytics.broker import BrokerPublisher
 from analytics.models import PoisonEvent
-from analytics.publisher import BrokerPublisher, task_message
 from tests.conftest import wait_for
 from tests.faults.conftest import (
     EventStream,
@@ -44,7 +46,7 @@ def test_broker_outage_web_answers_promptly_spools_and_relays(rig, catalog):
     """3: RabbitMQ stopped for 30 s mid-stream; every request still gets a prompt 202."""
     started = time.monotonic()
     web = rig.web()
-    rig.worker(batches=True)
+    rig.worker()
     ledger = Ledger()
     sender = HttpSender(
         web.url, EventStream(catalog.track_ids, seed=203), ledger,
@@ -100,7 +102,7 @@ def test_web_killed_with_a_spool_delivers_it_after_restart(rig, catalog, tmp_pat
     started = time.monotonic()
     spool = tmp_path / "web-spool"
     web = rig.web(spool_dir=spool)
-    rig.worker(batches=True)
+    rig.worker()
     ledger = Ledger()
     stream = EventStream(catalog.track_ids, seed=204)
     session = http_session()
@@ -140,8 +142,8 @@ def test_database_outage_workers_wait_and_count_everything(rig, catalog):
     web answers 202 for cached tracks (503 otherwise), /readyz names the database."""
     started = time.monotonic()
     web = rig.web(MVSIC_TRACK_CACHE_SECONDS=3600)
-    rig.worker(batches=True)
-    rig.worker(batches=False)
+    rig.worker()
+    rig.worker()
     ledger = Ledger()
     stream = EventStream(catalog.track_ids, seed=205)
     session = http_session()
@@ -187,23 +189,24 @@ def test_database_outage_with_an_undecodable_message_in_the_batch(rig, catalog):
     """5b: the batch worker must park an undecodable message while PostgreSQL is down; the
     good events delivered with it must not be acknowledged uncounted."""
     started = time.monotonic()
-    rig.worker(batches=True)
+    rig.worker()
     ledger = Ledger()
     stream = EventStream(catalog.track_ids, seed=215)
     publish_events(stream.batch(300), ledger)
     wait_idle(set(ledger.accepted), timeout=60, what="before the outage")
-    publisher = BrokerPublisher(
-        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=5, pause=0
-    )
+    publisher = BrokerPublisher(settings.CELERY_BROKER_URL, timeout=5, pause=0, per_message=1)
     undecodable = amqp.Message(
         b"\xff not json", content_type="application/json", content_encoding="utf-8",
         delivery_mode=2,
     )  # fmt: skip
+    queue = wire.events_queue()
     with postgres_stopped():
         down_from = time.monotonic()
         good = stream.batch(40)
         sent = time.monotonic()
-        publisher.publish([undecodable, *(task_message(payload_of(e)) for e in good)])
+        with Connection(settings.CELERY_BROKER_URL) as conn:
+            conn.default_channel.basic_publish(undecodable, queue.name, queue.routing_key)
+        publisher.publish([payload_of(e) for e in good])
         ledger.record(good, Send(sent, time.monotonic() - sent, 202, len(good), len(good)))
         time.sleep(4)  # the worker's flush timer fires meanwhile
         outage = time.monotonic() - down_from

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import PoisonEvent
-from analytics.publisher import events_publish
+from analytics.relay import events_hand_over
 from mvsic.models import Track
 from tests.faults.conftest import (
     EventStream,
@@ -67,7 +67,7 @@ def test_poison_events_are_parked_once_and_do_not_hold_up_the_rest(rig, catalog)
     for _ in range(100):
         assert post_events(session, web.url, stream.batch(10), ledger).status == 202
     malformed = malformed_payloads(kept[0])
-    events_publish([payload for payload, _ in malformed])
+    events_hand_over([payload for payload, _ in malformed])
     Track.objects.filter(id=doomed).delete()
     behind = EventStream(kept, seed=206)
     for _ in range(100):
@@ -76,23 +76,23 @@ def test_poison_events_are_parked_once_and_do_not_hold_up_the_rest(rig, catalog)
     doomed_ids = {i for i, e in ledger.accepted.items() if e["track"] == doomed}
     assert len(doomed_ids) > 50
     worker_started = time.monotonic()
-    worker = rig.worker(batches=True)
+    worker = rig.worker()
     counted_in = wait_idle(
         set(ledger.accepted) - doomed_ids, timeout=60, what="events behind the poison"
     )
     assert counted_in < 30, f"events behind the poison took {counted_in:.1f}s"
     first_wave = time.monotonic() - worker_started
 
-    # A task-per-event worker parks them the same way (the track id is gone for good).
+    # A new worker, with small batches, parks them the same way (the track is gone for good).
     worker.kill()
     assert queue_ready() == 0, "the batch worker left events unacknowledged"
     late_doomed = [payload_of(stream.new(track_id=doomed)) for _ in range(20)]
     late_malformed = malformed_payloads(kept[1])
-    worker = rig.worker(batches=False)
-    events_publish(late_doomed + [payload for payload, _ in late_malformed])
+    worker = rig.worker(MVSIC_EVENT_BATCH_SIZE=7)
+    events_hand_over(late_doomed + [payload for payload, _ in late_malformed])
     publish_events(behind.batch(300), ledger)
     doomed_ids |= {p["id"] for p in late_doomed}
-    wait_idle(set(ledger.accepted) - doomed_ids, timeout=60, what="task-per-event poison")
+    wait_idle(set(ledger.accepted) - doomed_ids, timeout=60, what="poison after a restart")
 
     malformed_all = malformed + late_malformed
     assert_counted_exactly(

@@ -6,8 +6,8 @@ import fcntl
 
 import pytest
 
-from analytics import publisher
-from analytics.publisher import Spool
+from analytics import spool as spool_module
+from analytics.spool import Spool
 
 pytestmark = [pytest.mark.fault]
 
@@ -25,7 +25,7 @@ def test_a_segment_taken_before_its_writer_locked_it_loses_nothing(tmp_path, mon
             raced.append(relay.drain(published.extend))
         return real_flock(handle, operation)
 
-    monkeypatch.setattr(publisher.fcntl, "flock", flock)
+    monkeypatch.setattr(spool_module.fcntl, "flock", flock)
     writer.append([{"id": "accepted-1"}])  # the request answers 202 after this returns
     writer.append([{"id": "accepted-2"}])
     assert raced == [0]

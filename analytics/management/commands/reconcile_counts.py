@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics import services
+from analytics.services.reconciliation import counts_reconcile
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--fix", action="store_true", help="Repair the drift found.")
 
     def handle(self, *args, fix: bool, **options):
-        run = services.counts_reconcile(fix=fix)
+        run = counts_reconcile(fix=fix)
         for diff in run.details[:20]:
             self.stdout.write(
                 f"  {diff['table']} {diff['key']} {diff['field']}: "

@@ -6,17 +6,14 @@ import uuid
 import pytest
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 
 from analytics.models import Event, PoisonEvent, TrackStats
-from analytics.selectors import SERIES_HOURS
 from analytics.services.counting import events_count
 from tests.analytics.conftest import post
 from tests.conftest import (
     make_artist,
     make_event,
-    make_payload,
     make_track,
     make_user,
 )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics.models import ArtistStats, Event, LikeState, PoisonEvent, TrackHour, TrackStats
-from analytics.services import events_count
+from analytics.services.counting import events_count
 from tests.conftest import make_artist, make_payload, make_track
 
 pytestmark = pytest.mark.django_db

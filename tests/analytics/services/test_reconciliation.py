@@ -14,7 +14,8 @@ from analytics.models import (
     TrackListener,
     TrackStats,
 )
-from analytics.services import counts_reconcile, events_count
+from analytics.services.counting import events_count
+from analytics.services.reconciliation import counts_reconcile
 from tests.conftest import make_artist, make_payload, make_track
 
 pytestmark = pytest.mark.django_db

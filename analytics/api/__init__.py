@@ -1,0 +1,1 @@
+"""The JSON API: fan events in (events.py), artist statistics out (stats.py)."""

@@ -1,0 +1,82 @@
+"""Capture: fan events validated at the edge and handed over durably, before the 202.
+
+No counter is touched here: the web request only validates, drops unknown tracks and hands
+the valid events to the relay (analytics.relay), which has them on disk or confirmed by the
+broker before this returns.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from analytics import relay
+from analytics.validation import event_validate
+from mvsic.listeners import listener_id_valid
+from mvsic.models import Track
+
+
+@dataclass
+class Acceptance:
+    accepted: int
+    rejected: list[dict]
+
+
+def events_accept(*, raw_events: list, listener_cookie: str | None) -> Acceptance:
+    """Validate fan events and hand each valid one over for counting.
+
+    Raises broker.PublishFailed when neither the spool nor the broker could take them, and
+    DatabaseError when track ids must be checked and the database does not answer.
+    """
+    now = timezone.now()
+    max_skew = timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS)
+    cookie = listener_cookie if listener_id_valid(listener_cookie) else None
+    valid: list[tuple[int, dict]] = []
+    rejected: list[dict] = []
+    for index, raw in enumerate(raw_events):
+        payload, errors = event_validate(raw, listener_cookie=cookie, now=now, max_skew=max_skew)
+        if errors:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            valid.append((index, payload))
+    known = track_ids_existing(ids={p["track"] for _, p in valid})
+    payloads = []
+    for index, payload in valid:
+        if payload["track"] in known:
+            payloads.append(payload)
+        else:
+            rejected.append({"index": index, "errors": {"track": ["Unknown track."]}})
+    rejected.sort(key=lambda r: r["index"])
+    if payloads:
+        relay.events_hand_over(payloads)
+    return Acceptance(accepted=len(payloads), rejected=rejected)
+
+
+class _TrackCache:
+    """Track ids seen to exist, per process, for a few seconds (no query per event)."""
+
+    def __init__(self):
+        self.expiry: dict[int, float] = {}
+
+    def forget(self, track_id: int) -> None:
+        self.expiry.pop(track_id, None)
+
+
+track_cache = _TrackCache()
+
+
+def track_ids_existing(*, ids: set[int]) -> set[int]:
+    """The subset of `ids` that are tracks. Raises DatabaseError if it must ask and cannot."""
+    now = time.monotonic()
+    known = {i for i in ids if track_cache.expiry.get(i, 0.0) > now}
+    missing = ids - known
+    if missing:
+        found = set(Track.objects.filter(id__in=missing).values_list("id", flat=True))
+        if len(track_cache.expiry) > 100_000:
+            track_cache.expiry.clear()
+        until = now + settings.MVSIC_TRACK_CACHE_SECONDS
+        track_cache.expiry.update(dict.fromkeys(found, until))
+        known |= found
+    return known

@@ -1,0 +1,224 @@
+"""Counting: a batch of queued events applied to the counters, exactly once per event id.
+
+The Event table's primary key decides duplicates in the same transaction as the counter
+updates, so a redelivered batch changes nothing. Each table gets one upsert per batch.
+"""
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.models import (
+    ArtistListener,
+    ArtistStats,
+    Event,
+    EventType,
+    LikeState,
+    ListenerHour,
+    TrackHour,
+    TrackListener,
+    TrackStats,
+)
+from analytics.services.poison import poison_record
+from analytics.upsert import insert_on_conflict, table
+from analytics.validation import CountableEvent, InvalidPayload, payload_parse
+from mvsic.models import Track
+
+EVENT_COLUMNS = [
+    "id", "type", "track", "listener", "ts", "received_at", "seconds", "source", "counted_at"
+]  # fmt: skip
+
+
+def events_count(*, payloads: Sequence[dict]) -> int:
+    """Apply a batch of accepted events to the counters, exactly once per event id.
+
+    Events that can never be applied (malformed, or their track is gone) are parked as
+    PoisonEvent rows. Returns the number of events newly counted.
+    """
+    parsed: dict[uuid.UUID, CountableEvent] = {}
+    for payload in payloads:
+        try:
+            event = payload_parse(payload)
+        except InvalidPayload as exc:
+            poison_record(payload=payload, reason=f"malformed payload: {exc}")
+            continue
+        parsed.setdefault(event.id, event)
+    if not parsed:
+        return 0
+
+    with transaction.atomic():
+        artist_of = dict(
+            Track.objects.filter(id__in={e.track_id for e in parsed.values()}).values_list(
+                "id", "artist_id"
+            )
+        )
+        for event in [e for e in parsed.values() if e.track_id not in artist_of]:
+            del parsed[event.id]
+            poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
+        if not parsed:
+            return 0
+        track_ids = sorted({e.track_id for e in parsed.values()})
+        _stats_lock(track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids}))
+        now = timezone.now()
+        written = insert_on_conflict(
+            Event,
+            EVENT_COLUMNS,
+            (
+                (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at, e.seconds, e.source,
+                 now)
+                for e in parsed.values()
+            ),
+            conflict=["id"],
+            returning=["id"],
+        )  # fmt: skip
+        new_ids = {uuid.UUID(str(row[0])) for row in written}
+        fresh = [e for e in parsed.values() if e.id in new_ids]
+        if fresh:
+            _counters_apply(events=fresh, artist_of=artist_of)
+        return len(fresh)
+
+
+def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:
+    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock).
+
+    An upsert that touches the row takes its lock; later statements of this transaction
+    then see every change committed before it.
+    """
+    for model, key, ids in ((TrackStats, "track", track_ids), (ArtistStats, "artist", artist_ids)):
+        insert_on_conflict(
+            model,
+            [key],
+            [(i,) for i in ids],
+            conflict=[key],
+            update_sql=f"updated_at = {table(model)}.updated_at",
+        )
+
+
+def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) -> None:
+    plays = [e for e in events if e.type == EventType.PLAY]
+    likes = [e for e in events if e.type != EventType.PLAY]
+    _hours_add(events)
+    new_track_listeners = _listeners_add(
+        TrackListener, "track", sorted({(e.track_id, e.listener) for e in plays})
+    )
+    new_artist_listeners = _listeners_add(
+        ArtistListener, "artist", sorted({(artist_of[e.track_id], e.listener) for e in plays})
+    )
+    insert_on_conflict(
+        ListenerHour,
+        ["track", "hour", "listener"],
+        sorted({(e.track_id, e.hour, e.listener) for e in plays}),
+        conflict=["track", "hour", "listener"],
+    )
+    _likes_apply(likes)
+
+    now = timezone.now()
+    play_count = Counter(e.track_id for e in plays)
+    liked_tracks = {e.track_id for e in likes}
+    _stats_add(
+        TrackStats,
+        "track",
+        rows=[
+            (t, play_count[t], new_track_listeners[t], t in liked_tracks, now)
+            for t in sorted({e.track_id for e in events})
+        ],
+        likes_sql=(
+            f"SELECT COUNT(*) FROM {table(LikeState)} l "  # noqa: S608
+            "WHERE l.track_id = {table}.track_id AND l.liked"
+        ),
+    )
+    artist_plays = Counter()
+    for track_id, n in play_count.items():
+        artist_plays[artist_of[track_id]] += n
+    liked_artists = {artist_of[t] for t in liked_tracks}
+    _stats_add(
+        ArtistStats,
+        "artist",
+        rows=[
+            (a, artist_plays[a], new_artist_listeners[a], a in liked_artists, now)
+            for a in sorted({artist_of[e.track_id] for e in events})
+        ],
+        likes_sql=(
+            f"SELECT COALESCE(SUM(s.likes), 0) FROM {table(TrackStats)} s "  # noqa: S608
+            f"JOIN {table(Track)} t ON t.id = s.track_id WHERE t.artist_id = {{table}}.artist_id"
+        ),
+    )
+
+
+def _hours_add(events: list[CountableEvent]) -> None:
+    """One upsert for every (track, hour) the batch touches."""
+    hours: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
+    for e in events:
+        hours[(e.track_id, e.hour)][e.type] += 1
+    hour_table = table(TrackHour)
+    insert_on_conflict(
+        TrackHour,
+        ["track", "hour", "plays", "likes", "unlikes"],
+        (
+            (track, hour, c[EventType.PLAY], c[EventType.LIKE], c[EventType.UNLIKE])
+            for (track, hour), c in sorted(hours.items())
+        ),
+        conflict=["track", "hour"],
+        update_sql=(
+            f"plays = {hour_table}.plays + excluded.plays, "
+            f"likes = {hour_table}.likes + excluded.likes, "
+            f"unlikes = {hour_table}.unlikes + excluded.unlikes"
+        ),
+    )
+
+
+def _listeners_add(model, key: str, rows: list[tuple]) -> Counter:
+    """Insert (key, listener) rows; returns how many were new per key (unique listeners)."""
+    written = insert_on_conflict(
+        model, [key, "listener"], rows, conflict=[key, "listener"], returning=[key]
+    )
+    return Counter(row[0] for row in written)
+
+
+def _likes_apply(likes: list[CountableEvent]) -> None:
+    """Keep each listener's latest like/unlike; a later-stamped one always wins."""
+    latest: dict[tuple[int, str], CountableEvent] = {}
+    for e in sorted(likes, key=lambda e: (e.ts, e.received_at, e.id.hex)):
+        latest[(e.track_id, e.listener)] = e
+    likes_table = table(LikeState)
+    insert_on_conflict(
+        LikeState,
+        ["track", "listener", "liked", "ts", "received_at", "event_id"],
+        (
+            (e.track_id, e.listener, e.type == EventType.LIKE, e.ts, e.received_at, e.id)
+            for _, e in sorted(latest.items())
+        ),
+        conflict=["track", "listener"],
+        update_sql=(
+            "liked = excluded.liked, ts = excluded.ts, received_at = excluded.received_at, "
+            "event_id = excluded.event_id "
+            f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
+            f"({likes_table}.ts, {likes_table}.received_at, {likes_table}.event_id)"
+        ),
+    )
+
+
+def _stats_add(model, key: str, *, rows: list[tuple], likes_sql: str) -> None:
+    """One statement for all counter rows: add plays and new listeners; recount likes
+    (from the like states) only where the batch had likes or unlikes."""
+    stats_table = table(model)
+    insert_on_conflict(
+        model,
+        [key, "plays", "listeners", "likes", "updated_at"],
+        [
+            (k, plays, listeners, 1 if recount else 0, now)
+            for k, plays, listeners, recount, now in rows
+        ],
+        conflict=[key],
+        update_sql=(
+            f"plays = {stats_table}.plays + excluded.plays, "
+            f"listeners = {stats_table}.listeners + excluded.listeners, "
+            f"likes = CASE WHEN excluded.likes = 1 THEN ({likes_sql.format(table=stats_table)}) "
+            f"ELSE {stats_table}.likes END, "
+            "updated_at = excluded.updated_at"
+        ),
+    )

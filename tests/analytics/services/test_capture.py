@@ -1,0 +1,63 @@
+"""analytics.services.capture: validation at the edge, unknown tracks, the track cache."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics.services import capture
+from tests.conftest import make_event, make_track
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def handed_over(monkeypatch):
+    """What events_accept handed over, instead of the relay (tests/analytics/api covers the
+    real hand-over to the broker)."""
+    taken: list[list[dict]] = []
+    monkeypatch.setattr(capture.relay, "events_hand_over", taken.append)
+    monkeypatch.setattr(capture, "track_cache", capture._TrackCache())
+    return taken
+
+
+def test_track_ids_existing_keeps_only_known_ids(handed_over):
+    track = make_track()
+    assert capture.track_ids_existing(ids={track.id, track.id + 1000, 2**63 - 1}) == {track.id}
+    assert capture.track_ids_existing(ids=set()) == set()
+
+
+def test_known_tracks_are_cached_and_a_forgotten_one_is_asked_again(handed_over):
+    track = make_track()
+    capture.track_ids_existing(ids={track.id})
+    with CaptureQueriesContext(connection) as queries:
+        assert capture.track_ids_existing(ids={track.id}) == {track.id}
+    assert len(queries) == 0
+    capture.track_cache.forget(track.id)
+    with CaptureQueriesContext(connection) as queries:
+        capture.track_ids_existing(ids={track.id})
+    assert len(queries) == 1
+
+
+def test_valid_events_are_handed_over_in_one_group_and_the_rest_rejected_by_index(
+    handed_over,
+):
+    track = make_track()
+    events = [
+        make_event(track),
+        {"type": "play"},
+        make_event(track.id + 1000),
+        make_event(track, "like", listener=None),
+    ]
+    result = capture.events_accept(raw_events=events, listener_cookie="fan-cookie")
+    assert result.accepted == 2
+    assert [r["index"] for r in result.rejected] == [1, 2]
+    assert result.rejected[1]["errors"] == {"track": ["Unknown track."]}
+    [group] = handed_over
+    assert [p["id"] for p in group] == [events[0]["id"], events[3]["id"]]
+    assert group[1]["listener"] == "fan-cookie"
+
+
+def test_nothing_is_handed_over_when_nothing_is_valid(handed_over):
+    result = capture.events_accept(raw_events=[{}, "x"], listener_cookie=None)
+    assert (result.accepted, handed_over) == (0, [])
+    assert [r["index"] for r in result.rejected] == [0, 1]

@@ -1,0 +1,139 @@
+"""analytics.wire: the events message, as kombu publishes it and the consumer reads it."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.conf import settings
+from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from kombu import Connection, Producer
+from kombu.serialization import dumps as kombu_dumps
+
+from analytics import wire
+from analytics.models import EventType
+from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, event_validate
+from mvsic.celery import app
+from tests.conftest import make_payload, wait_for
+
+NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+SKEW = timedelta(minutes=5)
+
+
+def validated(raw: dict, cookie: str | None = None) -> dict:
+    payload, errors = event_validate(raw, listener_cookie=cookie, now=NOW, max_skew=SKEW)
+    assert errors == {}, errors
+    return payload
+
+
+def assert_round_trips(payload: dict) -> None:
+    assert json.loads(json.dumps(payload)) == payload
+    # ... and as the body kombu's JSON serializer puts on the wire, in a group.
+    content_type, encoding, data = kombu_dumps(
+        wire.events_body([payload, payload]), serializer=wire.PUBLISH_OPTIONS["serializer"]
+    )
+    assert (content_type, encoding) == ("application/json", "utf-8")
+    assert wire.body_events(json.loads(data)) == [payload, payload]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"id": "6F1C1A523C1E4D1B9B7E2A6A3B0B9D11", "type": "play", "track": 1, "listener": "a"},
+        {"id": "{6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11}", "type": "like", "track": MAX_TRACK_ID},
+        {
+            "id": "urn:uuid:6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
+            "type": "play",
+            "track": 3,
+            "ts": "2026-03-01T13:00:00+05:30",
+            "seconds": 7,
+            "source": "radio 🎶 ünïcode",
+        },
+        {
+            "id": "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
+            "type": "unlike",
+            "track": 3,
+            "ts": "2026-03-01T10:00:00.123456",
+        },
+        {
+            "id": "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
+            "type": "play",
+            "track": 3,
+            "seconds": 0.1 + 0.2,
+        },
+    ],
+)
+def test_validated_payloads_round_trip_through_json(raw):
+    assert_round_trips(validated(raw, cookie="cookie-fan"))
+
+
+valid_events = st.fixed_dictionaries(
+    {
+        "id": st.uuids().map(str),
+        "type": st.sampled_from(EventType.values),
+        "track": st.integers(min_value=1, max_value=MAX_TRACK_ID),
+    },
+    optional={
+        "listener": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+        "ts": st.datetimes(max_value=datetime(2026, 3, 1), timezones=st.timezones()).map(
+            datetime.isoformat
+        ),
+        "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | st.integers(0, MAX_SECONDS),
+        "source": st.text(max_size=64),
+    },
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(raw=valid_events)
+def test_every_payload_event_validate_makes_round_trips_through_json(raw):
+    payload, _ = event_validate(raw, listener_cookie="cookie-fan", now=NOW, max_skew=SKEW)
+    assume(payload is not None)  # e.g. seconds on a like, or a control character in source
+    assert_round_trips(payload)
+
+
+def test_body_events_reads_an_events_message_and_the_earlier_celery_form():
+    payload, other = make_payload(1), make_payload(2)
+    assert wire.body_events({"events": [payload, other]}) == [payload, other]
+    # How releases before this format queued a group: a Celery record_events(payloads) call.
+    assert wire.body_events([[[payload, other]], {}, {"chain": None}]) == [payload, other]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None, [], {}, {"events": []}, {"events": [1]}, {"events": {}}, {"hello": 1},
+        {"events": [{"id": "x"}], "more": 1}, [[]], [["x"], {}, {}], [[[]], {}, {}],
+        [[[{"id": "x"}, "x"]], {}, {}], "events",
+    ],
+)  # fmt: skip
+def test_body_events_refuses_anything_else(body):
+    with pytest.raises(ValueError):
+        wire.body_events(body)
+
+
+def test_the_events_queue_is_a_quorum_queue_on_its_own_direct_exchange():
+    queue = wire.events_queue()
+    assert queue.name == queue.routing_key == settings.MVSIC_EVENTS_QUEUE
+    assert (queue.exchange.name, queue.exchange.type) == (queue.name, "direct")
+    assert queue.exchange.durable and queue.durable
+    assert queue.queue_arguments == {"x-queue-type": "quorum"}
+    # Celery's own consumers never see it: only the batch consumer takes events.
+    assert queue.name not in {q.name for q in app.conf.task_queues}
+
+
+def test_a_published_events_message_is_persistent_json_on_the_events_queue(broker_queues):
+    payloads = [make_payload(1), make_payload(2, "like")]
+    queue = wire.events_queue()
+    with Connection(settings.CELERY_BROKER_URL) as conn:
+        channel = conn.channel()
+        queue(channel).purge()
+        Producer(channel, exchange=queue.exchange, routing_key=queue.routing_key).publish(
+            wire.events_body(payloads), **wire.PUBLISH_OPTIONS
+        )
+        # Not confirmed: the quorum queue may take a moment to have it.
+        message = wait_for(lambda: queue(channel).get(no_ack=True, accept=["json"]), timeout=5)
+    assert message.properties["delivery_mode"] == 2
+    assert message.content_type == "application/json"
+    assert wire.body_events(message.decode()) == payloads
