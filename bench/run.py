@@ -20,25 +20,55 @@ import contextlib
 import json
 import os
 import platform
-import random
 import re
-import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-BIN = Path(sys.executable).parent
-RESULTS = BENCH / "results"
+# As a script (`python bench/run.py`) Python puts bench/ first on the path: the repository root
+# goes before it, so that `bench` is this package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.broker import payloads_make, publish, queue_depth, queues_delete, queues_purge
+from bench.context import (
+    BATCH,
+    BIN,
+    INTERRUPTIONS,
+    RESULTS,
+    ROOT,
+    WRK_CONNECTIONS,
+    WRK_THREADS,
+    configure,
+    log,
+    retry,
+)
+from bench.db import (
+    analytics_reset,
+    counts,
+    database_copy,
+    database_drop,
+    database_prepare,
+    event_count,
+    history_add,
+    seed,
+)
+from bench.load import openloop, post_load, wrk, wrk_ensure
+from bench.procs import (
+    free_port,
+    process_tree,
+    stop_all,
+    wait_consumers,
+    web_start,
+    workers_start,
+)
+from bench.resources import cpu_delta, cpu_snapshot, memory, memory_sum
+from bench.waits import broker_settle, relay_tail, settle, wait_count
 
 MODES = {
     # seconds of each wrk run, events per pipeline run, soak events, history events, ...
@@ -58,597 +88,7 @@ MODES = {
     ),
 }  # fmt: skip
 
-ARTISTS = 5
-TRACKS_PER_ARTIST = 20
-MARKER_TRACKS = 3
-LISTENERS = 10_000
-WRK_THREADS = 2
-WRK_CONNECTIONS = 16
-BATCH = 50
 GET_ROUNDS = 7  # of the dashboard and stats API timings, on each history
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-# --- configuration of this run -------------------------------------------------------------
-def configure(args) -> None:
-    """Environment for this process and every process it starts (one tag, own queues)."""
-    tag = args.tag
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}",
-        MVSIC_EVENTS_QUEUE=f"mvsic.{tag}.events",
-        MVSIC_DEFAULT_QUEUE=f"mvsic.{tag}.default",
-        MVSIC_BENCH_NOOP_QUEUE=f"mvsic.{tag}.noop",
-        MVSIC_SPOOL_DIR=f"/tmp/mvsic-{tag}-spool",
-        MVSIC_BENCH_DURABLE_DIR=f"/tmp/mvsic-{tag}-durable",
-        PORT=str(args.port),
-        GUNICORN_ACCESS_LOG=str(args.run_dir / "access.log"),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wrk_ensure() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("installing wrk (Debian package)")
-        quiet = {"check": False, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        subprocess.run(["apt-get", "update", "-qq"], **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], **quiet)
-    found = shutil.which("wrk")
-    if not found:
-        sys.exit("bench: wrk is missing; install it with `apt-get install wrk` (Debian).")
-    return found
-
-
-INTERRUPTIONS: list[str] = []  # services that went away during the current phase
-
-
-def retry(what: str, fn, *, attempts: int = 30, pause: float = 5.0):
-    """Run fn, waiting out a database or broker that went away (fault tests share them)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            INTERRUPTIONS.append(f"{what}: {type(exc).__name__}")
-            if attempt == attempts:
-                raise
-            log(f"{what} failed ({type(exc).__name__}: {exc}); retrying in {pause:.0f}s")
-            time.sleep(pause)
-            with contextlib.suppress(Exception):
-                from django.db import connection
-
-                connection.close()
-
-
-# --- database -------------------------------------------------------------------------------
-@contextlib.contextmanager
-def admin_cursor():
-    """A cursor on the server's `postgres` database, outside any transaction (for CREATE and
-    DROP DATABASE)."""
-    import psycopg2
-
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            yield cursor
-    finally:
-        conn.close()
-
-
-def database_prepare(args) -> None:
-    def create():
-        with admin_cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
-            if not cursor.fetchone():
-                cursor.execute(f'CREATE DATABASE "{args.db}"')
-
-    retry("creating the database", create)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    retry("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
-
-
-ANALYTICS_TABLES = [
-    "analytics_event",
-    "analytics_trackstats",
-    "analytics_artiststats",
-    "analytics_trackhour",
-    "analytics_tracklistener",
-    "analytics_artistlistener",
-    "analytics_listenerhour",
-    "analytics_likestate",
-    "analytics_poisonevent",
-]
-
-
-def sql(statement: str, params=None, *, fetch: bool = False):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if fetch else None
-
-
-def analytics_reset() -> None:
-    sql(f"TRUNCATE {', '.join(ANALYTICS_TABLES)}")
-
-
-def seed() -> dict:
-    """Artists, tracks, marker tracks, and a member login with a token and a session."""
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-    from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
-
-    from mvsic.models import Artist, Track
-
-    user, _ = get_user_model().objects.get_or_create(username="bench-member")
-    tracks = []
-    for a in range(1, ARTISTS + 2):
-        marker = a == ARTISTS + 1
-        slug = "bench-markers" if marker else f"bench-artist-{a}"
-        artist, _ = Artist.objects.get_or_create(slug=slug, defaults={"name": slug})
-        artist.members.add(user)
-        for t in range(1, (MARKER_TRACKS if marker else TRACKS_PER_ARTIST) + 1):
-            track, _ = Track.objects.get_or_create(
-                artist=artist,
-                title=f"{slug} track {t:02d}",
-                defaults={"duration": 180.0, "audio": "tracks/none.wav"},
-            )
-            tracks.append((track.id, marker))
-    token, _ = Token.objects.get_or_create(user=user)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    load = sorted(t for t, marker in tracks if not marker)
-    # Load tracks must be one contiguous id range (the wrk script picks ids in a range).
-    assert load == list(range(load[0], load[-1] + 1)), "bench tracks are not contiguous"
-    return {
-        "first_track": load[0],
-        "last_track": load[-1],
-        "markers": sorted(t for t, marker in tracks if marker),
-        "artist_slug": "bench-artist-1",
-        "artist_track": Track.objects.filter(artist__slug="bench-artist-1")
-        .order_by("id")
-        .first()
-        .id,
-        "token": token.key,
-        "session": session.session_key,
-    }
-
-
-def counts() -> dict:
-    events, plays = sql(
-        "SELECT (SELECT count(*) FROM analytics_event), "
-        "(SELECT coalesce(sum(plays), 0) FROM analytics_trackstats)",
-        fetch=True,
-    )[0]
-    return {"events": int(events), "plays": int(plays)}
-
-
-def event_count() -> int:
-    return retry(
-        "counting events", lambda: sql("SELECT count(*) FROM analytics_event", fetch=True)
-    )[0][0]
-
-
-# --- broker ---------------------------------------------------------------------------------
-def _queue(name: str):
-    from django.conf import settings
-
-    return next(q for q in settings.CELERY_TASK_QUEUES if q.name == name)
-
-
-def queue_depth(name: str) -> int:
-    """Messages ready in a queue (not counting those delivered and not yet acked)."""
-    from django.conf import settings
-    from kombu import Connection
-
-    def depth():
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
-            return _queue(name)(conn.channel()).queue_declare(passive=True)[1]
-
-    return retry("reading queue depth", depth)
-
-
-def queues_purge() -> None:
-    from django.conf import settings
-    from kombu import Connection
-
-    def purge():
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
-            for queue in settings.CELERY_TASK_QUEUES:
-                bound = queue(conn.channel())
-                bound.declare()
-                bound.purge()
-
-    retry("purging the bench queues", purge)
-
-
-def queues_delete() -> None:
-    from django.conf import settings
-    from kombu import Connection
-
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
-        for queue in settings.CELERY_TASK_QUEUES:
-            with contextlib.suppress(Exception):
-                queue(conn.channel()).delete()
-            with contextlib.suppress(Exception):
-                queue.exchange(conn.channel()).delete()
-
-
-def payloads_make(n: int, first_track: int, last_track: int) -> list[dict]:
-    """Accepted-event payloads as the capture endpoint queues them (90% plays)."""
-    now = datetime.now(UTC).isoformat()
-    payloads = []
-    for _ in range(n):
-        roll = random.random()
-        kind = "play" if roll < 0.9 else "like" if roll < 0.97 else "unlike"
-        payloads.append(
-            {
-                "id": str(uuid.uuid4()),
-                "type": kind,
-                "track": random.randint(first_track, last_track),
-                "listener": f"fan-{random.randint(1, LISTENERS)}",
-                "ts": now,
-                "received_at": now,
-                "seconds": 31.5 if kind == "play" else None,
-                "source": "bench",
-            }
-        )
-    return payloads
-
-
-def publish(n: int, seed_info: dict, *, queue: str | None = None, chunk: int = 5000) -> dict:
-    """Publish n events with the app's own publisher (confirmed), to the events queue or,
-    as `bench.noop` tasks with the same bodies, to the no-op queue. Returns play counts."""
-    from django.conf import settings
-
-    from analytics import publisher
-
-    broker = publisher.BrokerPublisher(
-        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=60, pause=1
-    )
-    if queue:
-        broker.queue = _queue(queue)
-    plays = 0
-    started = time.monotonic()
-    sent = 0
-    while sent < n:
-        batch = payloads_make(
-            min(chunk, n - sent), seed_info["first_track"], seed_info["last_track"]
-        )
-        plays += sum(p["type"] == "play" for p in batch)
-        messages = [publisher.task_message(p) for p in batch]
-        if queue:
-            for message in messages:
-                message.properties["application_headers"]["task"] = "bench.noop"
-        retry("publishing", lambda messages=messages: broker.publish(messages))
-        sent += len(batch)
-    return {"events": n, "plays": plays, "seconds": time.monotonic() - started}
-
-
-# --- processes ------------------------------------------------------------------------------
-LIVE: dict[int, str] = {}  # pid of each process this run started -> its role (for CPU shares)
-
-
-class Proc:
-    def __init__(self, name: str, command: list[str], log_path: Path, env: dict | None = None):
-        self.name = name
-        self.log_path = log_path
-        self.handle = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=self.handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        LIVE[self.proc.pid] = "web" if name == "gunicorn" else name.split("-")[0] + "_worker"
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait_log(self, marker: bytes, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
-            if marker in self.log_path.read_bytes():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} not ready: {self.log_path.read_text()[-2000:]}")
-
-    def stop(self, timeout: float = 30) -> None:
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        LIVE.pop(self.proc.pid, None)
-        self.handle.close()
-
-
-def web_start(args, *, port: int | None = None, db: str | None = None) -> Proc:
-    """gunicorn on the bench's port and database, or on another port and database."""
-    env = {"WEB_CONCURRENCY": str(args.web_workers), "WEB_THREADS": str(args.web_threads)}
-    if port is not None:
-        env.update(PORT=str(port), MVSIC_SPOOL_DIR=f"{os.environ['MVSIC_SPOOL_DIR']}-{port}")
-    if db is not None:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
-    web = Proc(
-        "gunicorn",
-        [str(BIN / "gunicorn"), "mvsic.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],
-        args.run_dir / f"web{'' if port is None else f'-{port}'}.log",
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            url = f"http://127.0.0.1:{port or args.port}/healthz"
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310
-            return web
-        except OSError:
-            if not web.alive():
-                raise RuntimeError(f"gunicorn exited: {web.log_path.read_text()[-2000:]}") from None
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in 60 s")
-
-
-def workers_start(args, n: int, *, noop: bool = False, concurrency: int = 1) -> list[Proc]:
-    """n batch workers (`--event-batches`), or one plain worker draining the no-op queue."""
-    from django.conf import settings
-
-    procs = []
-    for i in range(n):
-        name = f"{'noop' if noop else 'events'}-{i}-{uuid.uuid4().hex[:4]}"
-        command = [
-            str(BIN / "celery"), "-A", "mvsic", "worker", "--loglevel", "WARNING",
-            "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
-            "--hostname", f"{name}@%h",
-        ]  # fmt: skip
-        if noop:
-            command += ["-Q", os.environ["MVSIC_BENCH_NOOP_QUEUE"], "-I", "bench.tasks"]
-        else:
-            command += ["-Q", settings.MVSIC_DEFAULT_QUEUE, "--event-batches"]
-        procs.append(Proc(name, command, args.run_dir / f"{name}.log"))
-    for proc in procs:
-        # WARNING hides " ready."; the batch step logs nothing at WARNING either: wait for
-        # the worker to be consuming (its queue shows a consumer), checked by the caller.
-        proc.wait_log(b"", timeout=5)
-    return procs
-
-
-def consumers(name: str) -> int:
-    from django.conf import settings
-    from kombu import Connection
-
-    def count():
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=5) as conn:
-            return _queue(name)(conn.channel()).queue_declare(passive=True)[2]
-
-    return retry("reading consumers", count)
-
-
-def wait_consumers(name: str, n: int, procs: list[Proc], timeout: float = 90) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for proc in procs:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
-        if consumers(name) >= n:
-            return time.monotonic()
-        time.sleep(0.02)
-    raise RuntimeError(f"{n} consumers did not attach to {name} in {timeout:.0f}s")
-
-
-def stop_all(procs: list[Proc]) -> None:
-    for proc in procs:
-        proc.stop()
-
-
-def process_tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                stat = (entry / "stat").read_text()
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def cpu_snapshot() -> dict:
-    """CPU seconds used so far by every process on the machine, each with its role: this
-    run's web and workers, RabbitMQ, PostgreSQL, the load generators, everything else (other
-    users of the machine). wrk runs and exits between two snapshots: its CPU comes from this
-    process's reaped children."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    comm: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = (entry / "stat").read_text()
-            head, rest = stat.rsplit(")", 1)
-            fields = rest.split()
-            pid = int(entry.name)
-            parent[pid] = int(fields[1])
-            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-            comm[pid] = head.split("(", 1)[1]
-    out: dict = {}
-    for pid, seconds in cpu.items():
-        role, p = None, pid
-        while p > 1 and role is None:
-            role = LIVE.get(p)
-            p = parent.get(p, 0)
-        if role is None:
-            name = comm[pid]
-            role = (
-                "rabbitmq" if name in ("beam.smp", "epmd", "erl_child_setup", "inet_gethost")
-                else "postgres" if name.startswith("postgres")
-                else "load" if pid in LOADERS
-                else "other"
-            )  # fmt: skip
-        out[pid] = (role, seconds)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out["reaped"] = ("load", children.ru_utime + children.ru_stime)
-    return out
-
-
-LOADERS: set[int] = set()  # open-loop sender processes
-
-
-def cpu_delta(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds by role between two snapshots (processes that exited in between, other
-    than reaped children, are missing: a lower bound for `other`)."""
-    roles: dict[str, float] = {}
-    for pid, (role, seconds) in after.items():
-        used = seconds - before.get(pid, (role, 0.0))[1]
-        roles[role] = roles.get(role, 0.0) + used
-    return {role: round(seconds, 3) for role, seconds in sorted(roles.items())}
-
-
-def memory(pid: int) -> dict:
-    """VmRSS and VmHWM (peak) in MiB of a process and each of its descendants."""
-    out = {}
-    for p in process_tree(pid):
-        with contextlib.suppress(OSError):
-            fields = dict(
-                line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines()
-            )
-            out[p] = {
-                "name": fields["Name"].strip(),
-                "rss_mb": int(fields["VmRSS"].split()[0]) / 1024,
-                "hwm_mb": int(fields["VmHWM"].split()[0]) / 1024,
-            }
-    return out
-
-
-def memory_sum(pid: int) -> dict:
-    per = memory(pid)
-    return {
-        "processes": len(per),
-        "rss_mb": round(sum(p["rss_mb"] for p in per.values()), 1),
-        "hwm_mb": round(sum(p["hwm_mb"] for p in per.values()), 1),
-        "max_process_hwm_mb": round(max((p["hwm_mb"] for p in per.values()), default=0), 1),
-    }
-
-
-# --- wrk --------------------------------------------------------------------------------------
-def wrk(
-    args,
-    path: str,
-    seconds: float,
-    *,
-    script: str,
-    script_args=(),
-    headers=(),
-    c=None,
-    t=None,
-    port=None,
-):
-    seconds = max(1, round(seconds))  # wrk takes whole seconds
-    command = [
-        args.wrk, f"-t{t or WRK_THREADS}", f"-c{c or WRK_CONNECTIONS}", f"-d{seconds}s",
-        "--timeout", "10s", "-s", str(BENCH / "lua" / script),
-    ]  # fmt: skip
-    for header in headers:
-        command += ["-H", header]
-    command += [f"http://127.0.0.1:{port or args.port}{path}", "--", *map(str, script_args)]
-    out = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {out.stdout[-1000:]} {out.stderr[-1000:]}")
-    result = json.loads(line.removeprefix("BENCH_JSON "))
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["ok"] = sum(n for code, n in result["by_status"].items() if code.startswith("2"))
-    return result
-
-
-def nonce() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def post_load(args, path: str, seconds: float, per_request: int, seed_info: dict) -> dict:
-    return wrk(
-        args,
-        path,
-        seconds,
-        script="events.lua",
-        script_args=(
-            per_request,
-            seed_info["first_track"],
-            seed_info["last_track"],
-            nonce(),
-            LISTENERS,
-        ),
-    )
-
-
-def relay_tail(timeout: float = 300) -> float:
-    """Wait until the web processes' relays left the spool empty; returns the seconds."""
-    spool = Path(os.environ["MVSIC_SPOOL_DIR"])
-    started = time.monotonic()
-    while any(spool.glob("*.jsonl")):
-        if time.monotonic() - started > timeout:
-            raise RuntimeError(f"the spool {spool} was not relayed in {timeout:.0f} s")
-        time.sleep(0.01)
-    return time.monotonic() - started
-
-
-def broker_settle(limit: float = 30) -> None:
-    """Wait until RabbitMQ has written away what it was given (under 10% of a core for 0.5 s)."""
-    busy, started = broker_cpu(), time.monotonic()
-    while time.monotonic() - started < limit:
-        time.sleep(0.5)
-        now = broker_cpu()
-        if now - busy < 0.05:
-            return
-        busy = now
-
-
-def broker_cpu() -> float:
-    return sum(sec for role, sec in cpu_snapshot().values() if role == "rabbitmq")
 
 
 # --- phases ---------------------------------------------------------------------------------
@@ -732,42 +172,6 @@ def phase_ingest(args, mode, seed_info, results) -> tuple[int, int]:
         log(f"      CPU ms per request: {run['cpu_ms_per_request']}")
     results["ingest"] = ingest
     return accepted, sent
-
-
-def drain(args, expected: int, *, workers: int = 1, label: str = "") -> dict:
-    """Start workers, wait until `expected` events are stored, stop them."""
-    from django.conf import settings
-
-    procs = workers_start(args, workers)
-    try:
-        ready = wait_consumers(settings.MVSIC_EVENTS_QUEUE, workers, procs)
-        done = wait_count(expected, procs, timeout=args.drain_timeout)
-        return {"events": expected, "seconds": done - ready, "label": label}
-    finally:
-        stop_all(procs)
-
-
-def wait_count(expected: int, procs: list[Proc], *, timeout: float, marks=None) -> float:
-    """Poll the stored event count until it reaches `expected`; fail once it has not moved
-    for `timeout` seconds. Records when it passed each count in `marks` (count -> time)."""
-    stalled_since = time.monotonic()
-    last = -1
-    while time.monotonic() - stalled_since < timeout:
-        for proc in procs:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
-        now_count = event_count()
-        now = time.monotonic()
-        if marks is not None:
-            for mark in marks:
-                if marks[mark] is None and now_count >= mark:
-                    marks[mark] = now
-        if now_count >= expected:
-            return now
-        if now_count != last:
-            last, stalled_since = now_count, now
-        time.sleep(0.05)
-    raise RuntimeError(f"events stuck at {last} of {expected}: no progress for {timeout:.0f}s")
 
 
 def phase_pipeline(args, mode, seed_info, results) -> None:
@@ -923,39 +327,6 @@ def phase_freshness(args, mode, seed_info, results, sustained: float) -> None:
     results["freshness"] = freshness
 
 
-def openloop(args, mode, seed_info, rate: float, processes: int = 2) -> dict:
-    """Fixed-rate load from `processes` sender processes; the first also samples markers."""
-    procs = []
-    for i in range(processes):
-        command = [sys.executable, str(BENCH / "openloop.py"), "--port", str(args.port)]
-        command += ["--rate", f"{rate / processes:.2f}", "--duration", str(mode["fresh_seconds"])]
-        command += ["--threads", "64", "--token", seed_info["token"]]
-        command += ["--first-track", str(seed_info["first_track"])]
-        command += ["--last-track", str(seed_info["last_track"])]
-        if i == 0:
-            command += ["--marker-tracks", ",".join(map(str, seed_info["markers"]))]
-        procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-        LOADERS.add(procs[-1].pid)
-    outs = []
-    for proc in procs:
-        stdout, stderr = proc.communicate(timeout=mode["fresh_seconds"] + 180)
-        if proc.returncode != 0:
-            raise RuntimeError(f"open-loop sender failed: {stderr.decode()[-2000:]}")
-        outs.append(json.loads(stdout.decode().strip().splitlines()[-1]))
-    merged = dict(outs[0])
-    merged["rate_offered"] = rate
-    merged["rate_achieved"] = sum(o["rate_achieved"] for o in outs)
-    merged["sent"] = sum(o["sent"] for o in outs)
-    merged["by_status"] = {}
-    for o in outs:
-        for code, n in o["by_status"].items():
-            merged["by_status"][code] = merged["by_status"].get(code, 0) + n
-    for key in ("late_p50_ms", "late_p99_ms", "latency_p50_ms", "latency_p99_ms"):
-        merged[key] = max(o[key] for o in outs)  # the worse of the senders
-    merged["processes"] = processes
-    return merged
-
-
 def phase_soak(args, mode, seed_info, results) -> None:
     """Worker RSS after a warm-up and after counting `soak_events` more events."""
     from django.conf import settings
@@ -997,95 +368,6 @@ def phase_soak(args, mode, seed_info, results) -> None:
         f"  worker RSS {rss_before['rss_mb']:.0f} -> {rss_after['rss_mb']:.0f} MiB "
         f"({growth:+.1%}); {n} events in {done - started:.0f}s; exact={results['soak']['exact']}"
     )
-
-
-HISTORY_SQL = """
-INSERT INTO analytics_event (id, type, track_id, listener, ts, received_at, seconds, source,
-                             counted_at)
-SELECT gen_random_uuid(), k.kind, %(first)s + (random() * %(span_tracks)s)::int,
-       'fan-' || (1 + (random() * %(listeners)s)::int), k.ts, k.ts,
-       CASE WHEN k.kind = 'play' THEN 31.5 END, 'history', k.ts
-FROM (
-    SELECT CASE WHEN r < 0.9 THEN 'play' WHEN r < 0.97 THEN 'like' ELSE 'unlike' END AS kind,
-           %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz)
-               AS ts
-    FROM (SELECT random() AS r FROM generate_series(1, %(n)s)) g
-) k
-"""
-
-# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does,
-# hourly buckets in the same order: by track, then hour, so a track's week is a few pages).
-REBUILD_SQL = [
-    "TRUNCATE analytics_trackhour, analytics_tracklistener, analytics_artistlistener, "
-    "analytics_listenerhour, analytics_likestate, analytics_trackstats, analytics_artiststats",
-    """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
-       SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
-              count(*) FILTER (WHERE type = 'like'), count(*) FILTER (WHERE type = 'unlike')
-       FROM analytics_event GROUP BY 1, 2 ORDER BY 1, 2""",
-    """INSERT INTO analytics_tracklistener (track_id, listener)
-       SELECT DISTINCT track_id, listener FROM analytics_event WHERE type = 'play'""",
-    """INSERT INTO analytics_artistlistener (artist_id, listener)
-       SELECT DISTINCT t.artist_id, e.listener FROM analytics_event e
-       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play'""",
-    """INSERT INTO analytics_listenerhour (track_id, hour, listener)
-       SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
-       WHERE type = 'play'""",
-    """INSERT INTO analytics_likestate (track_id, listener, liked, ts, received_at, event_id)
-       SELECT DISTINCT ON (track_id, listener) track_id, listener, type = 'like', ts,
-              received_at, id
-       FROM analytics_event WHERE type IN ('like', 'unlike')
-       ORDER BY track_id, listener, ts DESC, received_at DESC, id DESC""",
-    """INSERT INTO analytics_trackstats (track_id, plays, likes, listeners, updated_at)
-       SELECT t.id,
-              (SELECT count(*) FROM analytics_event e WHERE e.track_id = t.id
-                 AND e.type = 'play'),
-              (SELECT count(*) FROM analytics_likestate s WHERE s.track_id = t.id AND s.liked),
-              (SELECT count(*) FROM analytics_tracklistener l WHERE l.track_id = t.id), now()
-       FROM mvsic_track t""",
-    """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at)
-       SELECT a.id,
-              (SELECT coalesce(sum(s.plays), 0) FROM analytics_trackstats s
-                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
-              (SELECT coalesce(sum(s.likes), 0) FROM analytics_trackstats s
-                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
-              (SELECT count(*) FROM analytics_artistlistener l WHERE l.artist_id = a.id), now()
-       FROM mvsic_artist a""",
-]
-
-
-def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> float:
-    from django.db import connection
-
-    began = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        cursor.execute("SET work_mem = '256MB'")
-        step = 1_000_000
-        for offset in range(0, n, step):
-            cursor.execute(
-                HISTORY_SQL,
-                {
-                    "n": min(step, n - offset),
-                    "first": seed_info["first_track"],
-                    "span_tracks": seed_info["last_track"] - seed_info["first_track"],
-                    "listeners": LISTENERS * 10 - 1,
-                    "start": start,
-                    "end": end,
-                },
-            )
-        for statement in REBUILD_SQL:
-            cursor.execute(statement)
-        cursor.execute("RESET work_mem")
-    # As autovacuum would have by then: fresh planner statistics and visibility map.
-    old = connection.get_autocommit()
-    connection.set_autocommit(True)
-    with connection.cursor() as cursor:
-        for table in ANALYTICS_TABLES:
-            cursor.execute(f"VACUUM ANALYZE {table}")
-        # Write the bulk load's dirty pages now, so that no checkpoint overlaps the timing.
-        cursor.execute("CHECKPOINT")
-    connection.set_autocommit(old)
-    return time.monotonic() - began
 
 
 def history_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
@@ -1145,25 +427,6 @@ def page_time(args, path: str, headers: list[str], seconds: float, port: int) ->
         event_count()  # waits for the database to answer
         time.sleep(2)
     raise RuntimeError(f"{path} answered {run['by_status']}")
-
-
-def database_copy(source: str, target: str) -> None:
-    """Make `target` a copy of `source`; nothing may be connected to `source` meanwhile."""
-    from django.db import connections
-
-    connections.close_all()
-
-    def copy():
-        with admin_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
-            cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
-
-    retry(f"copying {source} to {target}", copy)
-
-
-def database_drop(name: str) -> None:
-    with admin_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
@@ -1864,23 +1127,6 @@ def drain_http(args, base: int, accepted: int, sent: int) -> dict:
         "rate": counted / (done - ready),
         "exact": accepted <= counted <= sent,
     }
-
-
-def settle(procs: list[Proc], quiet: float = 1.0) -> float:
-    """Wait until the events queue is empty and the count has not moved for `quiet` seconds;
-    returns when the count last moved."""
-    from django.conf import settings
-
-    last, moved = event_count(), time.monotonic()
-    while time.monotonic() - moved < quiet or queue_depth(settings.MVSIC_EVENTS_QUEUE):
-        for proc in procs:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited: {proc.log_path.read_text()[-2000:]}")
-        time.sleep(0.1)
-        current = event_count()
-        if current != last:
-            last, moved = current, time.monotonic()
-    return moved
 
 
 def profile_phase(args, mode, seed_info, results) -> None:
