@@ -1,5 +1,6 @@
 """The bench's RabbitMQ queues: depth and consumers of a queue, purge and delete them all, and
-events published straight to a queue with the app's own publisher."""
+events published straight to a queue with the app's own publisher (`publish`, which uses
+`publisher.task_message` and `publisher.BrokerPublisher`, so it follows that module's API)."""
 
 import contextlib
 import random
