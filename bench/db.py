@@ -1,0 +1,251 @@
+"""The bench's PostgreSQL database: create, migrate, copy and drop it, run SQL, seed the
+bench artists and tracks, count stored events, and bulk-load synthetic history."""
+
+import contextlib
+import time
+from datetime import datetime
+
+from bench.context import ARTISTS, LISTENERS, MARKER_TRACKS, TRACKS_PER_ARTIST, retry
+
+ANALYTICS_TABLES = [
+    "analytics_event",
+    "analytics_trackstats",
+    "analytics_artiststats",
+    "analytics_trackhour",
+    "analytics_tracklistener",
+    "analytics_artistlistener",
+    "analytics_listenerhour",
+    "analytics_likestate",
+    "analytics_poisonevent",
+]
+
+
+@contextlib.contextmanager
+def admin_cursor():
+    """A cursor on the server's `postgres` database, outside any transaction (for CREATE and
+    DROP DATABASE)."""
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            yield cursor
+    finally:
+        conn.close()
+
+
+def database_prepare(args) -> None:
+    def create():
+        with admin_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db])
+            if not cursor.fetchone():
+                cursor.execute(f'CREATE DATABASE "{args.db}"')
+
+    retry("creating the database", create)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    retry("migrate", lambda: call_command("migrate", verbosity=0, interactive=False))
+
+
+def database_copy(source: str, target: str) -> None:
+    """Make `target` a copy of `source`; nothing may be connected to `source` meanwhile."""
+    from django.db import connections
+
+    connections.close_all()
+
+    def copy():
+        with admin_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
+            cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+    retry(f"copying {source} to {target}", copy)
+
+
+def database_drop(name: str) -> None:
+    with admin_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def sql(statement: str, params=None, *, fetch: bool = False):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if fetch else None
+
+
+def analytics_reset() -> None:
+    sql(f"TRUNCATE {', '.join(ANALYTICS_TABLES)}")
+
+
+def counts() -> dict:
+    events, plays = sql(
+        "SELECT (SELECT count(*) FROM analytics_event), "
+        "(SELECT coalesce(sum(plays), 0) FROM analytics_trackstats)",
+        fetch=True,
+    )[0]
+    return {"events": int(events), "plays": int(plays)}
+
+
+def event_count() -> int:
+    return retry(
+        "counting events", lambda: sql("SELECT count(*) FROM analytics_event", fetch=True)
+    )[0][0]
+
+
+# --- seeding ----------------------------------------------------------------------------------
+def seed() -> dict:
+    """Artists, tracks, marker tracks, and a member login with a token and a session."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from mvsic.models import Track
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-member")
+    tracks = _tracks_seed(user)
+    token, _ = Token.objects.get_or_create(user=user)
+    session = _session_create(user)
+    load = sorted(t for t, marker in tracks if not marker)
+    # Load tracks must be one contiguous id range (the wrk script picks ids in a range).
+    assert load == list(range(load[0], load[-1] + 1)), "bench tracks are not contiguous"
+    return {
+        "first_track": load[0],
+        "last_track": load[-1],
+        "markers": sorted(t for t, marker in tracks if marker),
+        "artist_slug": "bench-artist-1",
+        "artist_track": Track.objects.filter(artist__slug="bench-artist-1")
+        .order_by("id")
+        .first()
+        .id,
+        "token": token.key,
+        "session": session,
+    }
+
+
+def _tracks_seed(user) -> list[tuple[int, bool]]:
+    """The bench artists' tracks and the marker tracks, as (track id, is a marker)."""
+    from mvsic.models import Artist, Track
+
+    tracks = []
+    for a in range(1, ARTISTS + 2):
+        marker = a == ARTISTS + 1
+        slug = "bench-markers" if marker else f"bench-artist-{a}"
+        artist, _ = Artist.objects.get_or_create(slug=slug, defaults={"name": slug})
+        artist.members.add(user)
+        for t in range(1, (MARKER_TRACKS if marker else TRACKS_PER_ARTIST) + 1):
+            track, _ = Track.objects.get_or_create(
+                artist=artist,
+                title=f"{slug} track {t:02d}",
+                defaults={"duration": 180.0, "audio": "tracks/none.wav"},
+            )
+            tracks.append((track.id, marker))
+    return tracks
+
+
+def _session_create(user) -> str:
+    """A logged-in session of `user`; returns its key (the dashboard's cookie)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+# --- synthetic history ------------------------------------------------------------------------
+HISTORY_SQL = """
+INSERT INTO analytics_event (id, type, track_id, listener, ts, received_at, seconds, source,
+                             counted_at)
+SELECT gen_random_uuid(), k.kind, %(first)s + (random() * %(span_tracks)s)::int,
+       'fan-' || (1 + (random() * %(listeners)s)::int), k.ts, k.ts,
+       CASE WHEN k.kind = 'play' THEN 31.5 END, 'history', k.ts
+FROM (
+    SELECT CASE WHEN r < 0.9 THEN 'play' WHEN r < 0.97 THEN 'like' ELSE 'unlike' END AS kind,
+           %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz)
+               AS ts
+    FROM (SELECT random() AS r FROM generate_series(1, %(n)s)) g
+) k
+"""
+
+# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does,
+# hourly buckets in the same order: by track, then hour, so a track's week is a few pages).
+REBUILD_SQL = [
+    "TRUNCATE analytics_trackhour, analytics_tracklistener, analytics_artistlistener, "
+    "analytics_listenerhour, analytics_likestate, analytics_trackstats, analytics_artiststats",
+    """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
+       SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
+              count(*) FILTER (WHERE type = 'like'), count(*) FILTER (WHERE type = 'unlike')
+       FROM analytics_event GROUP BY 1, 2 ORDER BY 1, 2""",
+    """INSERT INTO analytics_tracklistener (track_id, listener)
+       SELECT DISTINCT track_id, listener FROM analytics_event WHERE type = 'play'""",
+    """INSERT INTO analytics_artistlistener (artist_id, listener)
+       SELECT DISTINCT t.artist_id, e.listener FROM analytics_event e
+       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play'""",
+    """INSERT INTO analytics_listenerhour (track_id, hour, listener)
+       SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
+       WHERE type = 'play'""",
+    """INSERT INTO analytics_likestate (track_id, listener, liked, ts, received_at, event_id)
+       SELECT DISTINCT ON (track_id, listener) track_id, listener, type = 'like', ts,
+              received_at, id
+       FROM analytics_event WHERE type IN ('like', 'unlike')
+       ORDER BY track_id, listener, ts DESC, received_at DESC, id DESC""",
+    """INSERT INTO analytics_trackstats (track_id, plays, likes, listeners, updated_at)
+       SELECT t.id,
+              (SELECT count(*) FROM analytics_event e WHERE e.track_id = t.id
+                 AND e.type = 'play'),
+              (SELECT count(*) FROM analytics_likestate s WHERE s.track_id = t.id AND s.liked),
+              (SELECT count(*) FROM analytics_tracklistener l WHERE l.track_id = t.id), now()
+       FROM mvsic_track t""",
+    """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at)
+       SELECT a.id,
+              (SELECT coalesce(sum(s.plays), 0) FROM analytics_trackstats s
+                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
+              (SELECT coalesce(sum(s.likes), 0) FROM analytics_trackstats s
+                 JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
+              (SELECT count(*) FROM analytics_artistlistener l WHERE l.artist_id = a.id), now()
+       FROM mvsic_artist a""",
+]
+
+
+def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> float:
+    """Store n counted events spread between start and end, rebuild the counters from all
+    stored events, and leave the tables vacuumed and checkpointed; returns the seconds."""
+    from django.db import connection
+
+    began = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET work_mem = '256MB'")
+        step = 1_000_000
+        for offset in range(0, n, step):
+            cursor.execute(
+                HISTORY_SQL,
+                {
+                    "n": min(step, n - offset),
+                    "first": seed_info["first_track"],
+                    "span_tracks": seed_info["last_track"] - seed_info["first_track"],
+                    "listeners": LISTENERS * 10 - 1,
+                    "start": start,
+                    "end": end,
+                },
+            )
+        for statement in REBUILD_SQL:
+            cursor.execute(statement)
+        cursor.execute("RESET work_mem")
+    # As autovacuum would have by then: fresh planner statistics and visibility map.
+    old = connection.get_autocommit()
+    connection.set_autocommit(True)
+    with connection.cursor() as cursor:
+        for table in ANALYTICS_TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        # Write the bulk load's dirty pages now, so that no checkpoint overlaps the timing.
+        cursor.execute("CHECKPOINT")
+    connection.set_autocommit(old)
+    return time.monotonic() - began

@@ -1,0 +1,71 @@
+"""Micro: in-process costs of each step of the capture path and of counting, per event.
+
+This phase times the analytics publisher's own message building, framing and confirmed
+publishing (`publisher.task_message`, `publisher.TaskFramer`, `publisher.BrokerPublisher`),
+so it follows that module's API.
+"""
+
+import json
+import time
+import uuid
+from datetime import timedelta
+
+from bench.broker import payloads_make, queues_purge
+from bench.context import log
+
+
+def run(args, mode, seed_info, results) -> None:
+    """In-process costs of each step of the capture path and of counting, per event."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from analytics import publisher, services, validation
+
+    raw = {
+        "id": str(uuid.uuid4()),
+        "type": "play",
+        "track": seed_info["first_track"],
+        "listener": "fan-1",
+        "seconds": 31.5,
+        "source": "bench",
+    }
+    body = json.dumps(raw).encode()
+    now, skew = timezone.now(), timedelta(seconds=300)
+    micro = {}
+
+    def per_call(fn, n=20_000):
+        started = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - started) / n * 1e6
+
+    micro["json_parse_us"] = per_call(lambda: json.loads(body))
+    micro["validate_us"] = per_call(
+        lambda: validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)
+    )
+    payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
+    micro["task_message_us"] = per_call(lambda: publisher.task_message(payload))
+    framer = publisher.TaskFramer(1, "", settings.MVSIC_EVENTS_QUEUE, 131072)
+    micro["task_frames_us"] = per_call(lambda: framer.frames([payload]))
+    hundred = payloads_make(100, 1, 1)
+    micro["group_frames_100_us_per_event"] = per_call(lambda: framer.frames(hundred), 2000) / 100
+    broker = publisher.BrokerPublisher(
+        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=10, pause=1
+    )
+    for group in (1, 8, 50):
+        rounds = 200
+        started = time.perf_counter()
+        for _ in range(rounds):
+            broker.publish(payloads_make(group, 1, 1))  # as the relay does: one framed message
+        micro[f"confirm_round_trip_{group}_ms"] = (time.perf_counter() - started) / rounds * 1e3
+    for size in (1, 50, 500):
+        batch = payloads_make(size * 20, seed_info["first_track"], seed_info["last_track"])
+        started = time.perf_counter()
+        for i in range(20):
+            services.events_count(payloads=batch[i * size : (i + 1) * size])
+        micro[f"events_count_batch_{size}_us_per_event"] = (
+            (time.perf_counter() - started) / (20 * size) * 1e6
+        )
+    queues_purge()  # the confirm round trips queued a few events for the one track
+    results["micro"] = micro
+    log("micro: " + ", ".join(f"{k} {v:.1f}" for k, v in micro.items()))
