@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.publisher import Spool
+from analytics.spool import Spool
 from analytics.validation import event_validate
 
 _UPDATES = {

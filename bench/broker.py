@@ -1,6 +1,6 @@
-"""The bench's RabbitMQ queues: depth and consumers of a queue, purge and delete them all, and
-events published straight to a queue with the app's own publisher (`publish`, which uses
-`publisher.task_message` and `publisher.BrokerPublisher`, so it follows that module's API)."""
+"""The bench's RabbitMQ queues: depth and consumers of a queue, purge and delete them all;
+events published straight to the events queue with the site's own confirmed publisher
+(analytics.broker), and the same payloads as Celery `bench.noop` tasks, one per message."""
 
 import contextlib
 import random
@@ -11,10 +11,17 @@ from datetime import UTC, datetime
 from bench.context import LISTENERS, retry
 
 
-def _queue(name: str):
+def _queues() -> list:
+    """The events queue and the Celery task queues (default, no-op) of this run."""
     from django.conf import settings
 
-    return next(q for q in settings.CELERY_TASK_QUEUES if q.name == name)
+    from analytics.wire import events_queue
+
+    return [events_queue(), *settings.CELERY_TASK_QUEUES]
+
+
+def _queue(name: str):
+    return next(q for q in _queues() if q.name == name)
 
 
 def _connection():
@@ -40,11 +47,9 @@ def consumers(name: str) -> int:
 
 
 def queues_purge() -> None:
-    from django.conf import settings
-
     def purge():
         with _connection() as conn:
-            for queue in settings.CELERY_TASK_QUEUES:
+            for queue in _queues():
                 bound = queue(conn.channel())
                 bound.declare()
                 bound.purge()
@@ -53,10 +58,8 @@ def queues_purge() -> None:
 
 
 def queues_delete() -> None:
-    from django.conf import settings
-
     with _connection() as conn:
-        for queue in settings.CELERY_TASK_QUEUES:
+        for queue in _queues():
             with contextlib.suppress(Exception):
                 queue(conn.channel()).delete()
             with contextlib.suppress(Exception):
@@ -85,18 +88,44 @@ def payloads_make(n: int, first_track: int, last_track: int) -> list[dict]:
     return payloads
 
 
-def publish(n: int, seed_info: dict, *, queue: str | None = None, chunk: int = 5000) -> dict:
-    """Publish n events with the app's own publisher (confirmed), to the events queue or,
-    as `bench.noop` tasks with the same bodies, to the no-op queue. Returns play counts."""
+def publish(n: int, seed_info: dict, *, chunk: int = 5000) -> dict:
+    """Publish n events to the events queue with the site's publisher (confirmed), as the
+    relay does. Returns how many were plays and how long it took."""
     from django.conf import settings
 
-    from analytics import publisher
+    from analytics.broker import BrokerPublisher
 
-    broker = publisher.BrokerPublisher(
-        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=60, pause=1
-    )
-    if queue:
-        broker.queue = _queue(queue)
+    broker = BrokerPublisher(settings.CELERY_BROKER_URL, timeout=60, pause=1)
+    return _publish_all(n, seed_info, chunk, lambda batch: broker.publish(batch))
+
+
+def noop_publish(n: int, seed_info: dict, *, chunk: int = 5000) -> dict:
+    """Publish n `bench.noop` tasks, one payload each, with Celery's own apply_async: what a
+    plain Celery design sends per event. Not confirmed one by one (that would take minutes):
+    returns once the no-op queue holds all of them."""
+    import os
+
+    from bench.tasks import noop
+    from mvsic.celery import app
+
+    queue = os.environ["MVSIC_BENCH_NOOP_QUEUE"]
+    before = queue_depth(queue)
+
+    def send(batch: list[dict]) -> None:
+        with app.connection_for_write(transport_options={"confirm_publish": False}) as conn:
+            for payload in batch:
+                noop.apply_async((payload,), queue=queue, connection=conn)
+
+    published = _publish_all(n, seed_info, chunk, send)
+    deadline = time.monotonic() + 120
+    while queue_depth(queue) < before + n:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the no-op tasks did not all reach their queue")
+        time.sleep(0.05)
+    return published
+
+
+def _publish_all(n: int, seed_info: dict, chunk: int, send) -> dict:
     plays = 0
     started = time.monotonic()
     sent = 0
@@ -105,10 +134,6 @@ def publish(n: int, seed_info: dict, *, queue: str | None = None, chunk: int = 5
             min(chunk, n - sent), seed_info["first_track"], seed_info["last_track"]
         )
         plays += sum(p["type"] == "play" for p in batch)
-        messages = [publisher.task_message(p) for p in batch]
-        if queue:
-            for message in messages:
-                message.properties["application_headers"]["task"] = "bench.noop"
-        retry("publishing", lambda messages=messages: broker.publish(messages))
+        retry("publishing", lambda batch=batch: send(batch))
         sent += len(batch)
     return {"events": n, "plays": plays, "seconds": time.monotonic() - started}

@@ -7,12 +7,13 @@ the same broker costs as the events queue. Everything else is mvsic.settings unc
 
 import os
 
+from mvsic.queues import quorum_queue
 from mvsic.settings import *  # noqa: F403
-from mvsic.settings import CELERY_TASK_QUEUES, VAR_DIR, _quorum_queue
+from mvsic.settings import CELERY_TASK_QUEUES, VAR_DIR
 
 ROOT_URLCONF = "bench.urls"
 
 # Where the durable baseline writes (one segment per web process; the bench deletes it).
 BENCH_DURABLE_DIR = os.environ.get("MVSIC_BENCH_DURABLE_DIR", str(VAR_DIR / "bench-durable"))
 BENCH_NOOP_QUEUE = os.environ.get("MVSIC_BENCH_NOOP_QUEUE", "mvsic.bench.noop")
-CELERY_TASK_QUEUES = [*CELERY_TASK_QUEUES, _quorum_queue(BENCH_NOOP_QUEUE)]
+CELERY_TASK_QUEUES = [*CELERY_TASK_QUEUES, quorum_queue(BENCH_NOOP_QUEUE)]

@@ -1,8 +1,7 @@
 """Micro: in-process costs of each step of the capture path and of counting, per event.
 
-This phase times the analytics publisher's own message building, framing and confirmed
-publishing (`publisher.task_message`, `publisher.TaskFramer`, `publisher.BrokerPublisher`),
-so it follows that module's API.
+Encoding an events message as kombu publishes it (analytics.wire), a confirmed publish
+round trip (analytics.broker) and counting batches of several sizes (services.counting).
 """
 
 import json
@@ -18,8 +17,11 @@ def run(args, mode, seed_info, results) -> None:
     """In-process costs of each step of the capture path and of counting, per event."""
     from django.conf import settings
     from django.utils import timezone
+    from kombu.serialization import dumps
 
-    from analytics import publisher, services, validation
+    from analytics import validation, wire
+    from analytics.broker import BrokerPublisher
+    from analytics.services.counting import events_count
 
     raw = {
         "id": str(uuid.uuid4()),
@@ -44,25 +46,24 @@ def run(args, mode, seed_info, results) -> None:
         lambda: validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)
     )
     payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
-    micro["task_message_us"] = per_call(lambda: publisher.task_message(payload))
-    framer = publisher.TaskFramer(1, "", settings.MVSIC_EVENTS_QUEUE, 131072)
-    micro["task_frames_us"] = per_call(lambda: framer.frames([payload]))
+    serializer = wire.PUBLISH_OPTIONS["serializer"]
+    micro["message_encode_us"] = per_call(lambda: dumps(wire.events_body([payload]), serializer))
     hundred = payloads_make(100, 1, 1)
-    micro["group_frames_100_us_per_event"] = per_call(lambda: framer.frames(hundred), 2000) / 100
-    broker = publisher.BrokerPublisher(
-        settings.CELERY_BROKER_URL, settings.MVSIC_EVENTS_QUEUE, timeout=10, pause=1
+    micro["group_encode_100_us_per_event"] = (
+        per_call(lambda: dumps(wire.events_body(hundred), serializer), 2000) / 100
     )
+    broker = BrokerPublisher(settings.CELERY_BROKER_URL, timeout=10, pause=1)
     for group in (1, 8, 50):
         rounds = 200
         started = time.perf_counter()
         for _ in range(rounds):
-            broker.publish(payloads_make(group, 1, 1))  # as the relay does: one framed message
+            broker.publish(payloads_make(group, 1, 1))  # as the relay does: one message
         micro[f"confirm_round_trip_{group}_ms"] = (time.perf_counter() - started) / rounds * 1e3
     for size in (1, 50, 500):
         batch = payloads_make(size * 20, seed_info["first_track"], seed_info["last_track"])
         started = time.perf_counter()
         for i in range(20):
-            services.events_count(payloads=batch[i * size : (i + 1) * size])
+            events_count(payloads=batch[i * size : (i + 1) * size])
         micro[f"events_count_batch_{size}_us_per_event"] = (
             (time.perf_counter() - started) / (20 * size) * 1e6
         )

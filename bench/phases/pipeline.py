@@ -4,7 +4,7 @@ Celery draining as many no-op tasks with the same concurrency."""
 import os
 import time
 
-from bench.broker import publish, queue_depth
+from bench.broker import noop_publish, publish, queue_depth
 from bench.context import log
 from bench.db import analytics_reset, counts
 from bench.procs import workers_running
@@ -68,7 +68,7 @@ def noop_drain(args, seed_info, n: int, w: int) -> dict:
     """n Celery no-op tasks drained by one plain worker with concurrency w."""
     log(f"pipeline: {n} Celery no-op tasks, one plain worker --concurrency {w}")
     noop_queue = os.environ["MVSIC_BENCH_NOOP_QUEUE"]
-    publish(n, seed_info, queue=noop_queue)
+    noop_publish(n, seed_info)
     with workers_running(args, 1, noop=True, concurrency=w) as (procs, ready):
         cpu_before = cpu_snapshot()
         deadline = time.monotonic() + args.drain_timeout

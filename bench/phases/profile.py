@@ -18,22 +18,22 @@ from bench.waits import settle, wait_count
 
 # Root frames of a profile, each with the frames below it whose share of the root is reported.
 WEB_PARTS = {
-    "events_capture (analytics/api.py)": [
-        "BoundedJSONParser.parse (analytics/api.py)",
+    "events_capture (analytics/api/events.py)": [
+        "BoundedJSONParser.parse (analytics/api/events.py)",
         "event_validate (analytics/validation.py)",
-        "track_ids_existing (analytics/selectors.py)",
-        "Spool.append (analytics/publisher.py)",
-        "Spool._sync (analytics/publisher.py)",
-        "BrokerPublisher.publish (analytics/publisher.py)",
-        "_json_response (analytics/api.py)",
+        "track_ids_existing (analytics/services/capture.py)",
+        "Spool.append (analytics/spool.py)",
+        "Spool._sync (analytics/spool.py)",
+        "BrokerPublisher.publish (analytics/broker.py)",
+        "_json_response (analytics/api/events.py)",
     ],
-    "_Process._relay_run (analytics/publisher.py)": [
-        "Spool.take (analytics/publisher.py)",
-        "Spool.segments (analytics/publisher.py)",
-        "BrokerPublisher.publish (analytics/publisher.py)",
+    "Relay._run (analytics/relay.py)": [
+        "Spool.take_open (analytics/spool.py)",
+        "Spool.segments (analytics/spool.py)",
+        "BrokerPublisher.publish (analytics/broker.py)",
     ],
-    "BrokerPublisher._run (analytics/publisher.py)": [
-        "Channel.basic_publish_confirm (amqp/channel.py)",
+    "BrokerPublisher._run (analytics/broker.py)": [
+        "Producer.publish (kombu/messaging.py)",
         "Channel._basic_publish (amqp/channel.py)",
         "Connection.drain_events (kombu/connection.py)",
         "Condition.wait (threading.py)",
@@ -41,7 +41,7 @@ WEB_PARTS = {
     "ThreadWorker.handle (gunicorn/workers/gthread.py)": [
         "WSGIHandler.__call__ (django/core/handlers/wsgi.py)",
         "EventCaptureMiddleware.__call__ (analytics/middleware.py)",
-        "events_capture (analytics/api.py)",
+        "events_capture (analytics/api/events.py)",
     ],
 }
 WORKER_PARTS = {
@@ -51,11 +51,11 @@ WORKER_PARTS = {
         "Consumer._receive_callback (kombu/messaging.py)",
         "EpollSelector.poll (kombu/utils/eventio.py)",
     ],
-    "events_count (analytics/services.py)": [
-        "_payload_parse (analytics/services.py)",
-        "_stats_lock (analytics/services.py)",
-        "_insert_returning (analytics/services.py)",
-        "_counters_apply (analytics/services.py)",
+    "events_count (analytics/services/counting.py)": [
+        "payload_parse (analytics/validation.py)",
+        "_stats_lock (analytics/services/counting.py)",
+        "insert_on_conflict (analytics/upsert.py)",
+        "_counters_apply (analytics/services/counting.py)",
         "Atomic.__exit__ (django/db/transaction.py)",
         "CursorWrapper._execute (django/db/backends/utils.py)",
     ],
