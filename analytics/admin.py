@@ -1,17 +1,24 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from analytics.health import pipeline_health_get
 from analytics.models import (
     ArtistStats,
+    Block,
+    BlockKind,
     Event,
+    FilteredHour,
+    IngestKey,
     LikeState,
     PipelineHealth,
     PoisonEvent,
     ReconcileRun,
     TrackHour,
     TrackStats,
+    UserAgent,
 )
+from analytics.services.integrity import lists_changed
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,14 +31,82 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _block(request, events, kind: str, field: str) -> None:
+    values = {v for v in events.values_list(field, flat=True) if v}
+    for value in values:
+        Block.objects.get_or_create(kind=kind, value=value, defaults={"note": "from events"})
+    lists_changed()
+    messages.success(request, f"Blocked {len(values)} {kind}(s); run reconcile_counts --fix "
+                     "to filter their stored events too.")  # fmt: skip
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "type", "track", "listener", "ts", "received_at", "source"]
-    list_filter = ["type", "source", "track__artist"]
-    search_fields = ["=id", "listener", "track__title"]
+    list_display = ["id", "type", "track", "listener", "ts", "source", "reason", "address"]
+    list_filter = ["type", "reason", "source", "track__artist"]
+    search_fields = ["=id", "listener", "=address", "track__title"]
     date_hierarchy = "ts"
     list_select_related = ["track"]
     show_full_result_count = False
+    actions = ["block_listeners", "block_addresses"]
+
+    @admin.action(description="Block the listeners of the selected events", permissions=["view"])
+    def block_listeners(self, request, queryset):
+        _block(request, queryset, BlockKind.LISTENER, "listener")
+
+    @admin.action(
+        description="Block the address hashes of the selected events", permissions=["view"]
+    )
+    def block_addresses(self, request, queryset):
+        _block(request, queryset, BlockKind.ADDRESS, "address")
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj)
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    """Events of a blocked listener or address hash are filtered as `blocked` from now on;
+    `reconcile_counts --fix` applies a block to events already stored."""
+
+    list_display = ["kind", "value", "note", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["=value", "note"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        lists_changed()
+
+
+@admin.register(IngestKey)
+class IngestKeyAdmin(ReadOnlyAdmin):
+    """Keys are created with `manage.py ingest_key create NAME` (printed once)."""
+
+    list_display = ["name", "prefix", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {revoked} key(s).")
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("analytics.change_ingestkey")
+
+
+@admin.register(UserAgent)
+class UserAgentAdmin(ReadOnlyAdmin):
+    list_display = ["text", "bot"]
+    list_filter = ["bot"]
+    search_fields = ["text"]
+
+
+@admin.register(FilteredHour)
+class FilteredHourAdmin(ReadOnlyAdmin):
+    list_display = ["track", "hour", "reason", "events"]
+    list_filter = ["reason", "track__artist"]
+    date_hierarchy = "hour"
+    list_select_related = ["track"]
 
 
 @admin.register(TrackStats)

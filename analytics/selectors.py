@@ -5,7 +5,14 @@ from datetime import datetime, timedelta
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from analytics.models import ArtistStats, ListenerHour, TrackHour, TrackStats
+from analytics.models import (
+    ArtistStats,
+    FilteredHour,
+    FilterReason,
+    ListenerHour,
+    TrackHour,
+    TrackStats,
+)
 from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
@@ -65,6 +72,37 @@ def _recent(track_filter: dict, *, now: datetime) -> dict:
     }
 
 
+def filtered_get(track_filter: dict, *, since: datetime | None = None) -> dict[str, int]:
+    """Events not credited, by reason, in the listed order of the reasons (none: left out)."""
+    rows = FilteredHour.objects.filter(**track_filter)
+    if since is not None:
+        rows = rows.filter(hour__gte=since)
+    found = dict(rows.values("reason").annotate(n=Sum("events")).values_list("reason", "n"))
+    return {reason: found[reason] for reason in FilterReason.values if found.get(reason)}
+
+
+def _filtered_fields(track_filter: dict, *, now: datetime) -> dict:
+    return {
+        "filtered": filtered_get(track_filter),
+        "filtered_24h": filtered_get(track_filter, since=_window(now)[0]),
+    }
+
+
+def filtered_by_track(*, artist: Artist) -> dict[int, dict[str, int]]:
+    """All-time filtered events of each of an artist's tracks, by reason."""
+    by_track: dict[int, dict[str, int]] = {}
+    for track_id, reason, n in (
+        FilteredHour.objects.filter(track__artist=artist)
+        .values("track_id", "reason")
+        .annotate(n=Sum("events"))
+        .values_list("track_id", "reason", "n")
+        .order_by("track_id", "reason")
+    ):
+        if n:
+            by_track.setdefault(track_id, {})[reason] = n
+    return by_track
+
+
 def _stats_fields(stats) -> dict:
     return {
         "plays": stats.plays if stats else 0,
@@ -84,6 +122,7 @@ def track_stats_get(*, track: Track, now: datetime | None = None) -> dict:
         "track": {"id": track.id, "title": track.title, "artist": track.artist.slug},
         **_stats_fields(stats),
         **_recent({"track": track}, now=now),
+        **_filtered_fields({"track": track}, now=now),
         "generated_at": now.isoformat(),
         "series": _series(series_rows, now=now),
     }
@@ -111,6 +150,7 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
         .annotate(n=Count("listener", distinct=True))
         .values_list("track_id", "n")
     )
+    filtered = filtered_by_track(artist=artist)
     track_rows = []
     for track in tracks:
         stats_row = getattr(track, "stats", None)
@@ -124,13 +164,45 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
                 "plays_24h": recent.get("plays_24h") or 0,
                 "likes_24h": recent.get("likes_24h") or 0,
                 "listeners_24h": listeners_by_track.get(track.id, 0),
+                "filtered": filtered.get(track.id, {}),
             }
         )
     return {
         "artist": {"slug": artist.slug, "name": artist.name},
         **_stats_fields(stats),
         **_recent({"track__artist": artist}, now=now),
+        **_filtered_fields({"track__artist": artist}, now=now),
         "generated_at": now.isoformat(),
         "series": _series(series_rows, now=now),
         "tracks": track_rows,
+    }
+
+
+def artist_filtered_get(*, artist: Artist) -> dict:
+    """The filtered page: per track, all time and last 24 h, by reason, and the totals."""
+    now = timezone.now()
+    recent = {
+        track_id: n
+        for track_id, n in FilteredHour.objects.filter(
+            track__artist=artist, hour__gte=_window(now)[0]
+        )
+        .values("track_id")
+        .annotate(n=Sum("events"))
+        .values_list("track_id", "n")
+    }
+    by_track = filtered_by_track(artist=artist)
+    tracks = [
+        {
+            "id": track.id,
+            "title": track.title,
+            "counts": [(r, by_track.get(track.id, {}).get(r, 0)) for r in FilterReason.values],
+            "total": sum(by_track.get(track.id, {}).values()),
+            "total_24h": recent.get(track.id, 0),
+        }
+        for track in Track.objects.filter(artist=artist).order_by("title")
+    ]
+    return {
+        "tracks": tracks,
+        "filtered": filtered_get({"track__artist": artist}),
+        "reasons": FilterReason.choices,
     }

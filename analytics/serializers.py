@@ -5,7 +5,7 @@ Event validation itself is analytics.validation (plain Python, fast on 500-event
 
 from rest_framework import serializers
 
-from analytics.models import EventType
+from analytics.models import EventType, FilterReason
 
 
 class EventSerializer(serializers.Serializer):
@@ -13,11 +13,27 @@ class EventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EventType.choices)
     track = serializers.IntegerField(min_value=1)
     listener = serializers.RegexField(
-        r"^[A-Za-z0-9_-]{1,64}$", required=False, help_text="Defaults to the listener cookie"
+        r"^[A-Za-z0-9_-]{1,64}$",
+        required=False,
+        help_text="Ingest-key clients only (required for them); browsers are the signed "
+        "mvsic_listener cookie, and a listener they send is ignored",
     )
-    ts = serializers.DateTimeField(required=False, help_text="ISO 8601; server time if absent")
-    seconds = serializers.FloatField(min_value=0, required=False, help_text="Plays only")
+    ts = serializers.DateTimeField(
+        required=False,
+        help_text="ISO 8601; server time if absent. At most MVSIC_MAX_EVENT_AGE_SECONDS old "
+        "and MVSIC_MAX_CLOCK_SKEW_SECONDS ahead",
+    )
+    seconds = serializers.FloatField(
+        min_value=0, required=False, help_text="Required for plays, and only for plays"
+    )
     source = serializers.CharField(max_length=64, required=False)
+    ip = serializers.IPAddressField(
+        required=False,
+        help_text="Ingest-key clients only: the fan's address (only its hash is kept)",
+    )
+    ua = serializers.CharField(
+        max_length=512, required=False, help_text="Ingest-key clients only: the fan's user agent"
+    )
 
 
 class RejectionSerializer(serializers.Serializer):
@@ -36,6 +52,14 @@ class HourSerializer(serializers.Serializer):
     likes = serializers.IntegerField()
 
 
+# Events not credited, by reason (a reason with none is left out).
+FilteredSerializer = type(
+    "FilteredSerializer",
+    (serializers.Serializer,),
+    {reason: serializers.IntegerField(required=False) for reason in FilterReason.values},
+)
+
+
 class FiguresSerializer(serializers.Serializer):
     plays = serializers.IntegerField()
     likes = serializers.IntegerField()
@@ -43,6 +67,8 @@ class FiguresSerializer(serializers.Serializer):
     plays_24h = serializers.IntegerField()
     likes_24h = serializers.IntegerField()
     listeners_24h = serializers.IntegerField()
+    filtered = FilteredSerializer(help_text="All time, by reason")
+    filtered_24h = FilteredSerializer(help_text="The last 24 hours, by reason")
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -51,7 +77,15 @@ class TrackStatsSerializer(FiguresSerializer):
     series = HourSerializer(many=True)
 
 
-class TrackFiguresSerializer(FiguresSerializer):
+class TrackFiguresSerializer(serializers.Serializer):
+    plays = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    listeners = serializers.IntegerField()
+    plays_24h = serializers.IntegerField()
+    likes_24h = serializers.IntegerField()
+    listeners_24h = serializers.IntegerField()
+    filtered = FilteredSerializer(help_text="All time, by reason")
+    updated_at = serializers.DateTimeField(allow_null=True)
     id = serializers.IntegerField()
     title = serializers.CharField()
     duration = serializers.FloatField()

@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 
+from analytics.services import pruning
 from analytics.services.reconciliation import counts_reconcile
 
 logger = logging.getLogger(__name__)
@@ -17,3 +18,9 @@ def reconcile_check() -> dict:
     if run.drift:
         logger.error("reconcile: %d counters drifted from the events", run.drift)
     return {"events": run.events, "drift": run.drift, "run": run.pk}
+
+
+@shared_task(name="analytics.integrity_prune", acks_late=True)
+def integrity_prune() -> dict:
+    """Hourly: forget past days' address keys and the limits' old working sets."""
+    return pruning.integrity_prune()

@@ -9,6 +9,7 @@ app_name = "analytics"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<slug:slug>/", views.artist_dashboard, name="artist_dashboard"),
+    path("dashboard/<slug:slug>/filtered/", views.artist_filtered, name="artist_filtered"),
 ]
 
 api_urlpatterns = [

@@ -6,8 +6,10 @@ for the client. `payload_parse` applies the same rules to a payload taken off th
 counting applies. Plain Python: cheap enough for 500-event requests.
 """
 
+import ipaddress
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,10 +17,13 @@ from analytics.models import EventType
 from mvsic.hours import hour_floor
 from mvsic.listeners import listener_id_valid
 
-FIELDS = frozenset({"id", "type", "track", "listener", "ts", "seconds", "source"})
+FIELDS = frozenset({"id", "type", "track", "listener", "ts", "seconds", "source", "ip", "ua"})
+TRUSTED_FIELDS = ("ip", "ua")  # only ingest-key clients may send these
 MAX_TRACK_ID = 2**63 - 1
 MAX_SECONDS = 10_000_000
 MAX_SOURCE = 64
+MAX_USER_AGENT = 512
+ADDRESS_CHARS = 16
 # An error response never grows much beyond the request: echo a few unknown names only.
 MAX_UNKNOWN_ECHOED = 10
 # EventType.values builds a new list on every access.
@@ -31,6 +36,26 @@ TRACK_ERROR = "Must be a positive integer track id."
 LISTENER_ERROR = "Must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'."
 TS_ERROR = "Must be an ISO 8601 date and time."
 SECONDS_KIND_ERROR = "Only plays have seconds."
+SECONDS_REQUIRED = "Required for a play: the seconds listened."
+UNTRUSTED_ERROR = "Only clients with an ingest key may set this."
+NO_LISTENER_ERROR = (
+    "No listener: browsers get the mvsic_listener cookie from any page of the site; "
+    "server-side clients send an ingest key and a listener."
+)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What the edge knows of a request, for every event in it."""
+
+    now: datetime
+    max_skew: timedelta
+    max_age: timedelta
+    trusted: bool  # an ingest-key client: names listeners, may pass ip and ua
+    listener: str | None  # the cookie's (browsers)
+    address: str  # hash of the request's client address
+    user_agent: str
+    address_hash: Callable[[str], str]  # for an ingest-key client's per-event ip
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,8 @@ class CountableEvent:
     received_at: datetime
     seconds: float | None
     source: str
+    address: str = ""
+    user_agent: str | None = None  # None: queued before user agents were recorded
 
     @property
     def hour(self) -> datetime:
@@ -61,6 +88,8 @@ class CountableEvent:
             "received_at": self.received_at.isoformat(),
             "seconds": self.seconds,
             "source": self.source,
+            "address": self.address,
+            "ua": self.user_agent,
         }
 
 
@@ -115,6 +144,24 @@ def _source_error(value) -> str | None:
     return None
 
 
+def _ip_error(value) -> str | None:
+    if isinstance(value, str) and len(value) <= 45:
+        try:
+            ipaddress.ip_address(value)
+            return None
+        except ValueError:
+            pass
+    return "Must be an IPv4 or IPv6 address."
+
+
+def _ua_error(value) -> str | None:
+    if not isinstance(value, str):
+        return "Must be a string."
+    if len(value) > MAX_USER_AGENT:
+        return f"Must be at most {MAX_USER_AGENT} characters."
+    return None if value.isprintable() else "Must not contain control characters."
+
+
 def _ts_parse(value, *, naive_is_utc: bool) -> datetime | None:
     """An aware UTC datetime, or None. Clients may omit the zone (UTC is assumed); queued
     payloads always carry one."""
@@ -140,12 +187,11 @@ def _ts_parse(value, *, naive_is_utc: bool) -> datetime | None:
 
 
 # --- the edge ------------------------------------------------------------------------------
-def event_validate(
-    raw, *, listener_cookie: str | None, now: datetime, max_skew: timedelta
-) -> tuple[dict | None, dict]:
+def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
     """Return (payload, {}) for a valid event or (None, errors by field) for an invalid one.
 
-    The payload is plain JSON data, ready to queue: ids, strings, ISO timestamps.
+    The payload is plain JSON data, ready to queue: ids, strings, ISO timestamps, and the
+    address only as its hash.
     """
     if not isinstance(raw, dict):
         return None, {"non_field_errors": ["Each event must be a JSON object."]}
@@ -170,25 +216,26 @@ def event_validate(
     _check(errors, "type", kind, _type_error)
     track = raw.get("track")
     _check(errors, "track", track, _track_error)
-    listener = raw.get("listener", listener_cookie)
-    if listener is None:
-        errors["listener"] = ["Required when there is no listener cookie."]
-    else:
-        _check(errors, "listener", listener, _listener_error)
+    listener, address, user_agent = _who(raw, edge, errors)
 
     ts = raw.get("ts")
     if ts is None:
-        ts = now
+        ts = edge.now
     else:
         ts = _ts_parse(ts, naive_is_utc=True)
         if ts is None:
             errors["ts"] = [TS_ERROR]
-        elif ts > now + max_skew:
+        elif ts > edge.now + edge.max_skew:
             errors["ts"] = ["Is in the future."]
+        elif ts < edge.now - edge.max_age:
+            errors["ts"] = [f"Is older than {edge.max_age.total_seconds() / 86400:g} days."]
 
     seconds = raw.get("seconds")
-    if seconds is not None:
-        _check(errors, "seconds", seconds, lambda value: _seconds_error(value, kind))
+    if seconds is not None or kind == EventType.PLAY:
+        if seconds is None:
+            errors["seconds"] = [SECONDS_REQUIRED]
+        else:
+            _check(errors, "seconds", seconds, lambda value: _seconds_error(value, kind))
     source = raw.get("source")
     if source is not None:
         _check(errors, "source", source, _source_error)
@@ -201,17 +248,46 @@ def event_validate(
         "track": track,
         "listener": listener,
         "ts": ts.isoformat(),
-        "received_at": now.isoformat(),
+        "received_at": edge.now.isoformat(),
         "seconds": float(seconds) if seconds is not None else None,
         "source": source or "",
+        "address": address,
+        "ua": user_agent,
     }, {}
 
 
-def _check(errors: dict, name: str, value, rule) -> None:
+def _who(raw: dict, edge: Edge, errors: dict) -> tuple[str | None, str, str]:
+    """The listener, address hash and user agent of an event: a browser's come from its
+    cookie and request; an ingest-key client names them in the event."""
+    if not edge.trusted:
+        for name in TRUSTED_FIELDS:
+            if name in raw:
+                errors[name] = [UNTRUSTED_ERROR]
+        if edge.listener is None:
+            errors["listener"] = [NO_LISTENER_ERROR]
+        # A body listener other than the cookie's is ignored: browsers cannot name listeners.
+        return edge.listener, edge.address, edge.user_agent
+    listener = raw.get("listener")
+    _check(errors, "listener", listener, _listener_error)
+    address, user_agent = edge.address, edge.user_agent
+    ip = raw.get("ip")
+    if ip is not None and not _check(errors, "ip", ip, _ip_error):
+        address = edge.address_hash(ip)
+    ua = raw.get("ua")
+    if ua is not None and not _check(errors, "ua", ua, _ua_error):
+        user_agent = ua
+    return listener, address, user_agent
+
+
+def _check(errors: dict, name: str, value, rule) -> bool:
+    """Record the error of `value` under `name`, if any; True if there was one."""
     if value is None:
         errors[name] = [REQUIRED]
     elif (error := rule(value)) is not None:
         errors[name] = [error]
+    else:
+        return False
+    return True
 
 
 # --- the worker ----------------------------------------------------------------------------
@@ -241,6 +317,15 @@ def payload_parse(payload) -> CountableEvent:
     source = payload.get("source") or ""
     if (error := _source_error(source)) is not None:
         errors["source"] = error
+    address = payload.get("address") or ""  # absent in payloads queued before integrity
+    if (
+        not (isinstance(address, str) and len(address) <= ADDRESS_CHARS and address.isalnum())
+        and address
+    ):
+        errors["address"] = f"Must be a hash of at most {ADDRESS_CHARS} characters."
+    user_agent = payload.get("ua")
+    if user_agent is not None and (error := _ua_error(user_agent)) is not None:
+        errors["ua"] = error
     if errors:
         raise InvalidPayload("; ".join(f"{name}: {error}" for name, error in errors.items()))
     return CountableEvent(
@@ -252,4 +337,6 @@ def payload_parse(payload) -> CountableEvent:
         received_at=received_at,
         seconds=float(seconds) if seconds is not None else None,
         source=source,
+        address=address,
+        user_agent=user_agent,
     )

@@ -4,5 +4,4 @@ from django.conf import settings
 def site(request):
     return {
         "play_threshold_seconds": settings.MVSIC_PLAY_THRESHOLD_SECONDS,
-        "listener_id": getattr(request, "listener_id", ""),
     }

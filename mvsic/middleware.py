@@ -1,32 +1,31 @@
-"""Gives every visitor an anonymous listener id in a long-lived cookie."""
+"""Gives every visitor an anonymous listener id in a long-lived, signed, HttpOnly cookie."""
 
-import secrets
+from mvsic.listeners import listener_cookie_set, listener_from_cookie, listener_new
+from mvsic.services import listener_user_link
 
-from django.conf import settings
-
-from mvsic.listeners import listener_id_valid
+LINKED_SESSION_KEY = "mvsic_listener_linked"
 
 
 class ListenerCookieMiddleware:
+    """Hands out the cookie on pages (not the API), and links it to a logged-in account so
+    that an artist member's own plays are not credited. Keep it after AuthenticationMiddleware."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = settings.MVSIC_LISTENER_COOKIE
-        current = request.COOKIES.get(name)
+        current = listener_from_cookie(request)
         if request.path.startswith("/api/"):
-            # API clients send their listener or the cookie; nothing to hand out here.
-            request.listener_id = current if listener_id_valid(current) else ""
+            request.listener_id = current or ""
             return self.get_response(request)
-        fresh = None if listener_id_valid(current) else secrets.token_urlsafe(16)
-        request.listener_id = current if fresh is None else fresh
+        request.listener_id = current or listener_new()
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            linked = f"{request.listener_id}:{user.pk}"
+            if request.session.get(LINKED_SESSION_KEY) != linked:
+                listener_user_link(listener=request.listener_id, user=user)
+                request.session[LINKED_SESSION_KEY] = linked
         response = self.get_response(request)
-        if fresh is not None:
-            response.set_cookie(
-                name,
-                fresh,
-                max_age=2 * 365 * 24 * 3600,
-                samesite="Lax",
-                secure=settings.SESSION_COOKIE_SECURE,
-            )
+        if current is None:
+            listener_cookie_set(response, request.listener_id)
         return response

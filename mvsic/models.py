@@ -35,3 +35,15 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist} – {self.title}"
+
+
+class ListenerUser(models.Model):
+    """The account last logged in behind a listener cookie: a member's own plays are not
+    credited to their artist."""
+
+    listener = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    linked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.listener} → {self.user}"

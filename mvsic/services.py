@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
-from mvsic.models import Artist, Track
+from mvsic.models import Artist, ListenerUser, Track
 
 
 def artist_create(*, name: str, slug: str, bio: str = "", members: Iterable = ()) -> Artist:
@@ -39,3 +39,8 @@ def _audio_store(*, track: Track, audio: bytes) -> None:
     if field.storage.exists(path):
         field.storage.delete(path)
     track.audio.save(name, ContentFile(audio), save=False)
+
+
+def listener_user_link(*, listener: str, user) -> None:
+    """Remember that `user` is logged in behind this listener cookie (the own_play rule)."""
+    ListenerUser.objects.update_or_create(listener=listener, defaults={"user": user})

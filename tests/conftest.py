@@ -19,6 +19,23 @@ from django.utils import timezone
 from mvsic.models import Artist, Track
 
 ROOT = Path(__file__).resolve().parent.parent
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+PLAY_SECONDS = 35.0  # a qualified play of the factories' 40-second tracks
+
+
+@pytest.fixture(autouse=True)
+def _integrity_caches_clear():
+    """Each test starts with empty per-process caches: rate buckets, checked ingest keys,
+    the day's address key, user agents, blocks and member logins."""
+    from analytics import addresses, clients, ratelimit
+    from analytics.services import integrity
+
+    for cache in (ratelimit.local, clients.key_cache, addresses.keys, integrity.agent_cache):
+        cache.clear()
+    integrity.lists_changed()
 
 
 # --- factories -------------------------------------------------------------------------------
@@ -45,12 +62,21 @@ def make_track(artist: Artist | None = None, title: str = "", duration: float = 
 
 
 def make_event(track, type: str = "play", listener: str = "fan-1", **extra) -> dict:
-    """An event as a client sends it to the API."""
+    """An event as a client sends it to the API (a play of PLAY_SECONDS by default)."""
     event = {"id": str(uuid.uuid4()), "type": type, "track": getattr(track, "id", track)}
     if listener is not None:
         event["listener"] = listener
+    if type == "play":
+        event["seconds"] = PLAY_SECONDS
     event.update(extra)
     return event
+
+
+def make_ingest_key(name: str = "") -> str:
+    """A new ingest key (what `manage.py ingest_key create` prints)."""
+    from analytics.services.ingest_keys import ingest_key_create
+
+    return ingest_key_create(name=name or f"client-{uuid.uuid4().hex[:8]}")[1]
 
 
 def make_payload(track, type: str = "play", listener: str = "fan-1", **extra) -> dict:
@@ -63,8 +89,10 @@ def make_payload(track, type: str = "play", listener: str = "fan-1", **extra) ->
         "listener": listener,
         "ts": now,
         "received_at": now,
-        "seconds": None,
+        "seconds": PLAY_SECONDS if type == "play" else None,
         "source": "",
+        "address": "",
+        "ua": BROWSER_UA,
     }
     payload.update(extra)
     return payload

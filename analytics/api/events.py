@@ -7,6 +7,7 @@ gives the endpoint its OpenAPI schema and OPTIONS answer. Errors are answered as
 """
 
 import io
+import math
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -20,6 +21,8 @@ from rest_framework.views import APIView
 
 from analytics import serializers
 from analytics.broker import PublishFailed
+from analytics.clients import InvalidIngestKey, client_identify
+from analytics.ratelimit import rate_limit_retry_after
 from analytics.services.capture import events_accept
 
 
@@ -35,6 +38,11 @@ class BrokerUnavailable(exceptions.APIException):
     default_code = "broker_unavailable"
 
 
+class BadIngestKey(exceptions.AuthenticationFailed):
+    default_detail = "Unknown or revoked ingest key."
+    default_code = "bad_ingest_key"
+
+
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Track ids cannot be checked right now; retry shortly."
@@ -42,8 +50,17 @@ class DatabaseUnavailable(exceptions.APIException):
 
 
 def events_capture(request: HttpRequest) -> HttpResponse:
-    """Parse the body, validate and hand the events over (services.capture), answer."""
+    """Identify the client, limit its rate, parse the body, validate and hand the events over
+    (services.capture), answer."""
     try:
+        try:
+            client = client_identify(request)
+        except InvalidIngestKey as exc:
+            raise BadIngestKey() from exc
+        except DatabaseError as exc:
+            raise DatabaseUnavailable() from exc
+        if not client.trusted and (retry := rate_limit_retry_after(client.ip)) is not None:
+            return _too_many(retry)
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise exceptions.UnsupportedMediaType(content_type or "(none)")
@@ -59,20 +76,28 @@ def events_capture(request: HttpRequest) -> HttpResponse:
             )
             return _json_response({"accepted": 0, "rejected": [], "detail": detail}, 400)
         try:
-            result = events_accept(
-                raw_events=raw_events,
-                listener_cookie=request.COOKIES.get(settings.MVSIC_LISTENER_COOKIE),
-            )
+            result = events_accept(raw_events=raw_events, client=client)
         except PublishFailed as exc:
             raise BrokerUnavailable() from exc
         except DatabaseError as exc:
             raise DatabaseUnavailable() from exc
     except exceptions.APIException as exc:
-        return _json_response({"detail": exc.detail}, exc.status_code)
+        response = _json_response({"detail": exc.detail}, exc.status_code)
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+            response["WWW-Authenticate"] = "Ingest"
+        return response
     if not result.rejected:  # the common answer, without a JSON encoder
         return _json_bytes(_ALL_ACCEPTED % result.accepted, status.HTTP_202_ACCEPTED)
     code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
     return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
+
+
+def _too_many(retry_after: float) -> HttpResponse:
+    seconds = max(1, math.ceil(retry_after))
+    detail = f"Too many event requests from this address; retry in {seconds} s."
+    response = _json_response({"detail": detail}, status.HTTP_429_TOO_MANY_REQUESTS)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 _RENDERER = JSONRenderer()
@@ -130,8 +155,12 @@ class EventsView(APIView):
         responses={
             202: serializers.AcceptanceSerializer,
             400: serializers.AcceptanceSerializer,
+            401: OpenApiResponse(description="Unknown or revoked ingest key"),
             413: OpenApiResponse(description="Body over 1 MiB"),
             415: OpenApiResponse(description="Content-Type is not application/json"),
+            429: OpenApiResponse(
+                description="Too many requests from this address; retry after Retry-After"
+            ),
             503: OpenApiResponse(
                 description="Neither the broker nor the spool can take the events, or the "
                 "database cannot check track ids; retry with the same ids"

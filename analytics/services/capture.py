@@ -13,8 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from analytics import relay
-from analytics.validation import event_validate
-from mvsic.listeners import listener_id_valid
+from analytics.addresses import address_hash
+from analytics.clients import Client
+from analytics.validation import Edge, event_validate
 from mvsic.models import Track
 
 
@@ -24,19 +25,27 @@ class Acceptance:
     rejected: list[dict]
 
 
-def events_accept(*, raw_events: list, listener_cookie: str | None) -> Acceptance:
+def events_accept(*, raw_events: list, client: Client) -> Acceptance:
     """Validate fan events and hand each valid one over for counting.
 
     Raises broker.PublishFailed when neither the spool nor the broker could take them, and
     DatabaseError when track ids must be checked and the database does not answer.
     """
     now = timezone.now()
-    max_skew = timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS)
-    cookie = listener_cookie if listener_id_valid(listener_cookie) else None
+    edge = Edge(
+        now=now,
+        max_skew=timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS),
+        max_age=timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS),
+        trusted=client.trusted,
+        listener=client.listener,
+        address=address_hash(client.ip, now=now) if client.ip else "",
+        user_agent=client.user_agent,
+        address_hash=lambda ip: address_hash(ip, now=now),
+    )
     valid: list[tuple[int, dict]] = []
     rejected: list[dict] = []
     for index, raw in enumerate(raw_events):
-        payload, errors = event_validate(raw, listener_cookie=cookie, now=now, max_skew=max_skew)
+        payload, errors = event_validate(raw, edge=edge)
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:

@@ -17,27 +17,32 @@ from analytics.models import (
     ArtistStats,
     Event,
     EventType,
+    FilteredHour,
     LikeState,
     ListenerHour,
     TrackHour,
     TrackListener,
     TrackStats,
 )
+from analytics.services.integrity import TrackInfo, events_classify, user_agents_resolve
 from analytics.services.poison import poison_record
 from analytics.upsert import insert_on_conflict, table
 from analytics.validation import CountableEvent, InvalidPayload, payload_parse
 from mvsic.models import Track
 
 EVENT_COLUMNS = [
-    "id", "type", "track", "listener", "ts", "received_at", "seconds", "source", "counted_at"
+    "id", "type", "track", "listener", "ts", "received_at", "seconds", "source", "address",
+    "user_agent", "counted_at",
 ]  # fmt: skip
 
 
 def events_count(*, payloads: Sequence[dict]) -> int:
     """Apply a batch of accepted events to the counters, exactly once per event id.
 
-    Events that can never be applied (malformed, or their track is gone) are parked as
-    PoisonEvent rows. Returns the number of events newly counted.
+    Each new event is credited or filtered with a reason (services.integrity); counters
+    take the credited ones, FilteredHour the others. Events that can never be applied
+    (malformed, or their track is gone) are parked as PoisonEvent rows. Returns the number
+    of events newly counted (credited or filtered).
     """
     parsed: dict[uuid.UUID, CountableEvent] = {}
     for payload in payloads:
@@ -51,11 +56,13 @@ def events_count(*, payloads: Sequence[dict]) -> int:
         return 0
 
     with transaction.atomic():
-        artist_of = dict(
-            Track.objects.filter(id__in={e.track_id for e in parsed.values()}).values_list(
-                "id", "artist_id"
-            )
-        )
+        tracks = {
+            pk: TrackInfo(artist_id=artist_id, duration=duration)
+            for pk, artist_id, duration in Track.objects.filter(
+                id__in={e.track_id for e in parsed.values()}
+            ).values_list("id", "artist_id", "duration")
+        }
+        artist_of = {pk: info.artist_id for pk, info in tracks.items()}
         for event in [e for e in parsed.values() if e.track_id not in artist_of]:
             del parsed[event.id]
             poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
@@ -63,13 +70,14 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             return 0
         track_ids = sorted({e.track_id for e in parsed.values()})
         _stats_lock(track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids}))
+        agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
         now = timezone.now()
         written = insert_on_conflict(
             Event,
             EVENT_COLUMNS,
             (
                 (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at, e.seconds, e.source,
-                 now)
+                 e.address, agents[e.user_agent][0] if e.user_agent is not None else None, now)
                 for e in parsed.values()
             ),
             conflict=["id"],
@@ -77,9 +85,34 @@ def events_count(*, payloads: Sequence[dict]) -> int:
         )  # fmt: skip
         new_ids = {uuid.UUID(str(row[0])) for row in written}
         fresh = [e for e in parsed.values() if e.id in new_ids]
-        if fresh:
-            _counters_apply(events=fresh, artist_of=artist_of)
+        if not fresh:
+            return 0
+        bots = {text: bot for text, (_, bot) in agents.items()}
+        reasons = events_classify(events=fresh, tracks=tracks, bots=bots)
+        credited = [e for e in fresh if e.id not in reasons]
+        if reasons:
+            _filtered_record(events=[e for e in fresh if e.id in reasons], reasons=reasons)
+        if credited:
+            _counters_apply(events=credited, artist_of=artist_of)
         return len(fresh)
+
+
+def _filtered_record(*, events: list[CountableEvent], reasons: dict) -> None:
+    """Store each filtered event's reason and add it to the filtered hours."""
+    by_reason = defaultdict(list)
+    for e in events:
+        by_reason[reasons[e.id]].append(e.id)
+    for reason, ids in sorted(by_reason.items()):
+        Event.objects.filter(id__in=ids).update(reason=reason)
+    hours = Counter((e.track_id, e.hour, reasons[e.id]) for e in events)
+    filtered_table = table(FilteredHour)
+    insert_on_conflict(
+        FilteredHour,
+        ["track", "hour", "reason", "events"],
+        sorted((*key, n) for key, n in hours.items()),
+        conflict=["track", "hour", "reason"],
+        update_sql=f"events = {filtered_table}.events + excluded.events",
+    )
 
 
 def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:

@@ -1,7 +1,9 @@
 """Reconciliation: what the stored events imply for every counter, compared and repaired.
 
-`counts_reconcile` recomputes every counter from the Event table (the source of truth) and
-records the differences; with `fix` it rebuilds the counters and the sets behind them.
+`counts_reconcile` recomputes every counter from the Event table (the source of truth: the
+credited events, and the filtered ones by reason) and records the differences; with `fix`
+it first re-applies the integrity rules to every stored event (services.reclassify), then
+rebuilds the counters and the sets behind them.
 `artist_stats_refresh` recomputes one artist after one of its tracks is deleted.
 """
 
@@ -19,6 +21,7 @@ from analytics.models import (
     ArtistStats,
     Event,
     EventType,
+    FilteredHour,
     LikeState,
     ListenerHour,
     ReconcileRun,
@@ -26,6 +29,7 @@ from analytics.models import (
     TrackListener,
     TrackStats,
 )
+from analytics.services.reclassify import events_reclassify
 from analytics.upsert import insert_on_conflict, table
 from mvsic.models import Track
 
@@ -39,6 +43,7 @@ class Expected:
     tracks: dict[int, dict[str, int]] = field(default_factory=dict)
     artists: dict[int, dict[str, int]] = field(default_factory=dict)
     hours: dict[tuple[int, datetime], dict[str, int]] = field(default_factory=dict)
+    filtered: dict[tuple[int, datetime, str], dict[str, int]] = field(default_factory=dict)
     events: int = 0
 
 
@@ -58,6 +63,8 @@ def counts_reconcile(*, fix: bool = False) -> ReconcileRun:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         elif snapshot:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if fix:
+            events_reclassify()
         expected = counts_expected_get()
         differences = _differences(expected)
         if fix and differences:
@@ -79,7 +86,8 @@ def latest_likes_sql() -> str:
         "SELECT track_id, listener, type, ts, received_at, id FROM ("  # noqa: S608
         "SELECT track_id, listener, type, ts, received_at, id, ROW_NUMBER() OVER ("
         "PARTITION BY track_id, listener ORDER BY ts DESC, received_at DESC, id DESC) AS rn "
-        f"FROM {table(Event)} WHERE type IN ('like', 'unlike')) latest WHERE rn = 1"
+        f"FROM {table(Event)} WHERE type IN ('like', 'unlike') AND reason = '') latest "
+        "WHERE rn = 1"
     )
 
 
@@ -88,7 +96,8 @@ def counts_expected_get() -> Expected:
     expected = Expected(events=Event.objects.count())
     artist_of = dict(Track.objects.values_list("id", "artist_id"))
     zero = dict.fromkeys(FIGURES, 0)
-    plays = Event.objects.filter(type=EventType.PLAY)
+    credited = Event.objects.filter(reason="")
+    plays = credited.filter(type=EventType.PLAY)
     for row in plays.values("track_id").annotate(
         plays=Count("id"), listeners=Count("listener", distinct=True)
     ):
@@ -115,9 +124,16 @@ def counts_expected_get() -> Expected:
     kinds = {"plays": EventType.PLAY, "likes": EventType.LIKE, "unlikes": EventType.UNLIKE}
     by_type = {name: Count("id", filter=Q(type=kind)) for name, kind in kinds.items()}
     for row in (
-        Event.objects.annotate(hour=TruncHour("ts")).values("track_id", "hour").annotate(**by_type)
+        credited.annotate(hour=TruncHour("ts")).values("track_id", "hour").annotate(**by_type)
     ):
         expected.hours[(row["track_id"], row["hour"])] = {f: row[f] for f in HOUR_FIGURES}
+    for row in (
+        Event.objects.exclude(reason="")
+        .annotate(hour=TruncHour("ts"))
+        .values("track_id", "hour", "reason")
+        .annotate(events=Count("id"))
+    ):
+        expected.filtered[(row["track_id"], row["hour"], row["reason"])] = {"events": row["events"]}
     return expected
 
 
@@ -143,6 +159,17 @@ def _differences(expected: Expected) -> list[dict]:
         for r in TrackHour.objects.values("track_id", "hour", *HOUR_FIGURES)
     }
     compare("hour", hours, expected.hours, HOUR_FIGURES, lambda k: f"{k[0]}@{k[1].isoformat()}")
+    filtered = {
+        (r["track_id"], r["hour"], r["reason"]): r
+        for r in FilteredHour.objects.values("track_id", "hour", "reason", "events")
+    }
+    compare(
+        "filtered",
+        filtered,
+        expected.filtered,
+        ("events",),
+        lambda k: f"{k[0]}@{k[1].isoformat()}/{k[2]}",
+    )
     return found
 
 
@@ -162,9 +189,14 @@ def _counts_rebuild(expected: Expected) -> None:
             conflict=[key],
             update_sql=overwrite,
         )
-    plays = Event.objects.filter(type=EventType.PLAY)
+    plays = Event.objects.filter(type=EventType.PLAY, reason="")
     hours = sorted(expected.hours.items())
     _replace(TrackHour, (TrackHour(track_id=t, hour=h, **c) for (t, h), c in hours))
+    _replace(
+        FilteredHour,
+        (FilteredHour(track_id=t, hour=h, reason=r, events=c["events"])
+         for (t, h, r), c in sorted(expected.filtered.items())),
+    )  # fmt: skip
     _replace(
         TrackListener,
         (TrackListener(track_id=t, listener=lis) for t, lis in
@@ -205,7 +237,7 @@ def artist_stats_refresh(*, artist_id: int) -> None:
             return
         ArtistListener.objects.filter(artist_id=artist_id).delete()
         listeners = (
-            Event.objects.filter(type=EventType.PLAY, track__artist_id=artist_id)
+            Event.objects.filter(type=EventType.PLAY, reason="", track__artist_id=artist_id)
             .values_list("listener", flat=True)
             .distinct()
             .iterator()

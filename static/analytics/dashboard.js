@@ -11,6 +11,8 @@
   var statsUrl = root.dataset.statsUrl;
   var refreshMs = Math.max(parseInt(root.dataset.refreshMs, 10) || 5000, 500);
   var trackUrl = root.dataset.trackUrl; // ends with /0/; the 0 is replaced by a track id
+  var filteredUrl = root.dataset.filteredUrl;
+  var filteredTotal = root.querySelector("[data-filtered-total]");
   var updatedAgo = root.querySelector("[data-updated-ago]");
   var errorBox = root.querySelector("[data-refresh-error]");
   var tbody = root.querySelector("[data-tracks-table] tbody");
@@ -38,6 +40,21 @@
     });
   }
 
+  function total(byReason) {
+    return Object.keys(byReason || {}).reduce(function (sum, reason) {
+      return sum + (Number(byReason[reason]) || 0);
+    }, 0);
+  }
+
+  function filteredCell(track) {
+    var td = cell("", "num", "filtered");
+    var link = document.createElement("a");
+    link.href = filteredUrl + "#track-" + track.id;
+    link.textContent = numberFormat.format(total(track.filtered)) + " filtered";
+    td.appendChild(link);
+    return td;
+  }
+
   function cell(text, className, column) {
     var td = document.createElement("td");
     if (className) td.className = className;
@@ -52,7 +69,7 @@
       var empty = document.createElement("tr");
       empty.className = "empty-row";
       var td = cell("No tracks yet.");
-      td.colSpan = 8;
+      td.colSpan = 9;
       empty.appendChild(td);
       rows.appendChild(empty);
     }
@@ -69,6 +86,7 @@
       COLUMNS.forEach(function (name) {
         tr.appendChild(cell(numberFormat.format(Number(track[name]) || 0), "num", name));
       });
+      tr.appendChild(filteredCell(track));
       rows.appendChild(tr);
     });
     tbody.replaceChildren(rows);
@@ -151,6 +169,9 @@
 
   function render(stats) {
     renderFigures(stats);
+    if (filteredTotal) {
+      filteredTotal.textContent = numberFormat.format(total(stats.filtered)) + " filtered";
+    }
     renderTable(stats.tracks || []);
     renderChart(stats.series || []);
   }

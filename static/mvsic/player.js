@@ -2,7 +2,7 @@
  * Mvsic player: counts the seconds a fan actually listened and reports one play per playback;
  * the heart sends like/unlike. Progressive: without JS the <audio controls> still plays.
  *
- * Markup: [data-player] with data-track, data-duration, data-threshold, data-listener,
+ * Markup: [data-player] with data-track, data-duration, data-threshold,
  * data-events-url, data-source, and inside an <audio>, a [data-like] button, a [data-status].
  */
 (function () {
@@ -73,7 +73,6 @@
     this.likeButton = root.querySelector("[data-like]");
     this.status = root.querySelector("[data-status]");
     this.track = parseInt(root.dataset.track, 10);
-    this.listener = root.dataset.listener || undefined;
     this.threshold = parseFloat(root.dataset.threshold) || 30;
     this.fallbackDuration = parseFloat(root.dataset.duration) || Infinity;
     this.eventsUrl = root.dataset.eventsUrl;
@@ -148,7 +147,6 @@
       id: uuid4(),
       type: "play",
       track: this.track,
-      listener: this.listener,
       seconds: Math.round(this.listened * 10) / 10,
       source: this.source,
     };
@@ -187,7 +185,6 @@
         id: uuid4(),
         type: liked ? "like" : "unlike",
         track: self.track,
-        listener: self.listener,
         source: self.source,
       };
       self.likesPending += 1;

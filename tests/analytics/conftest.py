@@ -3,11 +3,13 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from analytics import relay, wire
 from mvsic.celery import app as celery_app
-from tests.conftest import make_track, wait_for
+from mvsic.listeners import COOKIE_SALT
+from tests.conftest import BROWSER_UA, make_ingest_key, make_track, wait_for
 
 EVENTS_URL = "/api/v1/events/"
 
@@ -39,9 +41,35 @@ def queue(broker_queues):
 
 
 @pytest.fixture
-def client():
-    # A 500 must show up as a status code here, not as a re-raised exception.
-    return Client(raise_request_exception=False)
+def client(db):
+    """A server-side client with an ingest key: names listeners, never rate limited.
+    A 500 must show up as a status code here, not as a re-raised exception."""
+    return Client(
+        raise_request_exception=False,
+        HTTP_AUTHORIZATION=f"Ingest {make_ingest_key()}",
+        HTTP_USER_AGENT=BROWSER_UA,
+    )
+
+
+def browser_client(listener: str | None = "fan-cookie") -> Client:
+    """A browser: no key, a browser user agent and the site's signed listener cookie."""
+    browser = Client(raise_request_exception=False, HTTP_USER_AGENT=BROWSER_UA)
+    if listener is not None:
+        cookie_set(browser, listener)
+    return browser
+
+
+def cookie_set(browser: Client, listener: str) -> None:
+    """Sign `listener` as the site would and put it in the client's cookie jar."""
+    from django.core.signing import get_cookie_signer
+
+    signed = get_cookie_signer(salt=settings.MVSIC_LISTENER_COOKIE + COOKIE_SALT).sign(listener)
+    browser.cookies[settings.MVSIC_LISTENER_COOKIE] = signed
+
+
+@pytest.fixture
+def browser(db):
+    return browser_client()
 
 
 def post(client, body, content_type="application/json", **extra):

@@ -1,12 +1,22 @@
 """End to end: HTTP -> RabbitMQ -> a real Celery worker -> PostgreSQL -> the stats API."""
 
 import random
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import make_artist, make_event, make_track, make_user, wait_for
+from tests.conftest import (
+    BROWSER_UA,
+    make_artist,
+    make_event,
+    make_ingest_key,
+    make_track,
+    make_user,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -17,23 +27,34 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
     hot, cold = make_track(artist), make_track(artist)
     token = Token.objects.create(user=artist_user).key
 
-    plays = [make_event(hot, "play", f"fan-{i % 7}") for i in range(60)]
-    plays += [make_event(cold, "play", "fan-1") for _ in range(5)]
+    now = timezone.now()
+
+    def ago(minutes: int) -> str:
+        return (now - timedelta(minutes=minutes)).isoformat()
+
+    # An app's backend (ingest key) relays its fans' plays, a minute apart, from their addresses.
+    plays = [make_event(hot, "play", f"fan-{i % 7}", ts=ago(i), ip=f"198.51.100.{i % 7}")
+             for i in range(60)]  # fmt: skip
+    plays += [make_event(cold, "play", "fan-1", ts=ago(i)) for i in range(5)]
+    # Accepted, stored, not credited: too short, and a second play of the same listening.
+    filtered = [make_event(hot, "play", "fan-8", seconds=3.0, ts=ago(i)) for i in range(3)]
+    filtered += [make_event(cold, "play", "fan-1", ts=ago(0))]
     # fan-1 likes then unlikes; fan-2 and fan-3 like; fan-4 unlikes (never liked).
     likes = [
-        make_event(hot, "like", "fan-1", ts="2026-01-01T10:00:00+00:00"),
-        make_event(hot, "unlike", "fan-1", ts="2026-01-01T10:00:05+00:00"),
+        make_event(hot, "like", "fan-1", ts=ago(30)),
+        make_event(hot, "unlike", "fan-1", ts=ago(29)),
         make_event(hot, "like", "fan-2"),
         make_event(hot, "like", "fan-3"),
         make_event(hot, "unlike", "fan-4"),
     ]
-    events = plays + likes
+    events = plays + likes + filtered
     twice = events + events
     random.Random(7).shuffle(twice)
 
     url = f"{live_server.url}/api/v1/events/"
+    client = {"Authorization": f"Ingest {make_ingest_key()}", "User-Agent": BROWSER_UA}
     for start in range(0, len(twice), 25):
-        response = requests.post(url, json=twice[start : start + 25], timeout=10)
+        response = requests.post(url, json=twice[start : start + 25], headers=client, timeout=10)
         assert response.status_code == 202, response.text
         assert response.json()["rejected"] == []
 
@@ -42,10 +63,13 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
 
     def counted():
         body = requests.get(stats_url, headers=headers, timeout=10).json()
-        return body if (body["plays"], body["likes"]) == (65, 2) else None
+        done = (body["plays"], body["likes"], sum(body["filtered"].values())) == (65, 2, 4)
+        return body if done else None
 
     body = wait_for(counted, timeout=60, message="the worker did not count every event")
     assert body["listeners"] == 7
+    # Credited + filtered = accepted: every accepted event is in exactly one of them.
+    assert body["filtered"] == {"short": 3, "too_fast": 1}
     figures = {t["id"]: (t["plays"], t["likes"], t["listeners"]) for t in body["tracks"]}
     assert figures == {hot.id: (60, 2, 7), cold.id: (5, 0, 1)}
     # Duplicates arrived after the first copies; they still change nothing.

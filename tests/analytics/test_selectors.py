@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from analytics import selectors
 from analytics.services.counting import events_count
@@ -117,8 +118,10 @@ def test_an_artist_without_events_lists_its_tracks_with_zeros():
             "plays_24h": 0,
             "likes_24h": 0,
             "listeners_24h": 0,
+            "filtered": {},
         }
     ]
+    assert (stats["filtered"], stats["filtered_24h"]) == ({}, {})
 
 
 def test_members_and_staff_see_an_artist_others_do_not():
@@ -130,3 +133,29 @@ def test_members_and_staff_see_an_artist_others_do_not():
     assert not selectors.artist_visible(user=AnonymousUser(), artist=artist)
     assert list(selectors.artist_list_for_user(user=member)) == [artist]
     assert set(selectors.artist_list_for_user(user=staff)) == {artist, other}
+
+
+def test_filtered_events_are_reported_by_reason_per_track_and_period():
+    artist = make_artist()
+    one, two = make_track(artist), make_track(artist)
+    now = timezone.now()
+    old = (now - timedelta(days=3)).isoformat()
+    events_count(
+        payloads=[
+            make_payload(one, "play", "fan-1", seconds=2.0),
+            make_payload(one, "play", "fan-2", seconds=2.0, ts=old),
+            make_payload(
+                one, "play", "fan-3", ua="Googlebot/2.1 (+http://www.google.com/bot.html)"
+            ),
+            make_payload(two, "play", "fan-4", seconds=500.0),
+            make_payload(two, "play", "fan-5"),
+        ]
+    )
+    stats = selectors.artist_stats_get(artist=artist, now=now)
+    assert stats["plays"] == 1
+    assert stats["filtered"] == {"bot": 1, "short": 2, "too_long": 1}
+    assert stats["filtered_24h"] == {"bot": 1, "short": 1, "too_long": 1}
+    rows = {row["id"]: row["filtered"] for row in stats["tracks"]}
+    assert rows == {one.id: {"bot": 1, "short": 2}, two.id: {"too_long": 1}}
+    track_stats = selectors.track_stats_get(track=two, now=now)
+    assert (track_stats["plays"], track_stats["filtered"]) == (1, {"too_long": 1})

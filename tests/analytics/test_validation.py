@@ -10,26 +10,43 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import EventType
-from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, event_validate
+from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, Edge, event_validate
 from mvsic.listeners import listener_id_valid
 
 NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 SKEW = timedelta(minutes=5)
+MAX_AGE = timedelta(days=7)
 EVENT_ID = "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11"
+REQUEST_ADDRESS = "a" * 16
+BROWSER = "Mozilla/5.0 (test)"
 
 
-def validate(raw, cookie=None):
-    return event_validate(raw, listener_cookie=cookie, now=NOW, max_skew=SKEW)
+def edge(cookie=None, trusted=None) -> Edge:
+    """A browser's edge when it has a cookie, an ingest-key client's otherwise."""
+    return Edge(
+        now=NOW,
+        max_skew=SKEW,
+        max_age=MAX_AGE,
+        trusted=cookie is None if trusted is None else trusted,
+        listener=cookie,
+        address=REQUEST_ADDRESS,
+        user_agent=BROWSER,
+        address_hash=lambda ip: f"hash-of-{len(ip)}",
+    )
+
+
+def validate(raw, cookie=None, trusted=None):
+    return event_validate(raw, edge=edge(cookie, trusted))
 
 
 def event(**fields) -> dict:
-    raw = {"id": EVENT_ID, "type": "play", "track": 7, "listener": "fan_1"}
+    raw = {"id": EVENT_ID, "type": "play", "track": 7, "listener": "fan_1", "seconds": 31}
     raw.update(fields)
     return {k: v for k, v in raw.items() if v is not ...}
 
 
-def errors_of(raw, cookie=None) -> dict:
-    payload, errors = validate(raw, cookie)
+def errors_of(raw, cookie=None, trusted=None) -> dict:
+    payload, errors = validate(raw, cookie, trusted)
     assert payload is None
     assert errors
     return errors
@@ -47,12 +64,38 @@ def test_valid_play_becomes_a_plain_payload():
         "received_at": NOW.isoformat(),
         "seconds": 31.0,
         "source": "track-page",
+        "address": REQUEST_ADDRESS,
+        "ua": BROWSER,
     }
+
+
+def test_an_ingest_key_client_passes_the_fans_address_and_user_agent():
+    payload, errors = validate(event(ip="203.0.113.9", ua="FanApp/2.1 (iPhone)"))
+    assert errors == {}
+    assert payload["address"] == "hash-of-11"  # only the hash: the address is not queued
+    assert "203.0.113.9" not in repr(payload)
+    assert payload["ua"] == "FanApp/2.1 (iPhone)"
+
+
+@pytest.mark.parametrize("ip", ["", "999.1.1.1", "localhost", 12, ["1.2.3.4"], "1.2.3.4" * 10])
+def test_a_bad_ip_is_rejected(ip):
+    assert list(errors_of(event(ip=ip))) == ["ip"]
+
+
+@pytest.mark.parametrize("ua", ["x" * 513, "a\x00b", 5, ["Mozilla"]])
+def test_a_bad_user_agent_is_rejected(ua):
+    assert list(errors_of(event(ua=ua))) == ["ua"]
+
+
+@pytest.mark.parametrize("name", ["ip", "ua"])
+def test_a_browser_may_not_pass_an_address_or_user_agent(name):
+    errors = errors_of(event(**{name: "203.0.113.9"}), cookie="cookie-fan")
+    assert errors == {name: ["Only clients with an ingest key may set this."]}
 
 
 @pytest.mark.parametrize("kind", ["play", "like", "unlike"])
 def test_every_type_is_accepted(kind):
-    payload, errors = validate(event(type=kind))
+    payload, errors = validate(event(type=kind, seconds=31 if kind == "play" else ...))
     assert errors == {}
     assert payload["type"] == kind
 
@@ -63,7 +106,7 @@ def test_id_is_normalised_to_the_canonical_uuid_form():
 
 
 def test_optional_fields_get_defaults():
-    payload, errors = validate(event(listener=...), cookie="cookie-fan")
+    payload, errors = validate(event(type="like", listener=..., seconds=...), cookie="cookie-fan")
     assert errors == {}
     assert payload["listener"] == "cookie-fan"
     assert payload["ts"] == NOW.isoformat()
@@ -71,13 +114,33 @@ def test_optional_fields_get_defaults():
     assert payload["source"] == ""
 
 
-def test_explicit_listener_wins_over_the_cookie():
-    payload, _ = validate(event(listener="explicit"), cookie="cookie-fan")
-    assert payload["listener"] == "explicit"
+@pytest.mark.parametrize("listener", ["someone-else", "cookie-fan", "bad listener!", ...])
+def test_a_browser_is_always_its_cookies_listener(listener):
+    payload, errors = validate(event(listener=listener), cookie="cookie-fan")
+    assert errors == {}
+    assert payload["listener"] == "cookie-fan"
 
 
-def test_listener_is_required_without_a_cookie():
-    assert "listener" in errors_of(event(listener=...))
+def test_a_browser_without_the_cookie_is_told_where_to_get_one():
+    errors = errors_of(event(listener="fan_1"), trusted=False)
+    assert list(errors) == ["listener"]
+    assert "cookie" in errors["listener"][0]
+
+
+def test_an_ingest_key_client_must_name_the_listener():
+    assert errors_of(event(listener=...)) == {"listener": ["This field is required."]}
+
+
+@pytest.mark.parametrize("kind", ["play"])
+def test_a_play_needs_its_seconds(kind):
+    errors = errors_of(event(type=kind, seconds=...))
+    assert errors == {"seconds": ["Required for a play: the seconds listened."]}
+
+
+def test_events_older_than_the_maximum_age_are_rejected():
+    assert validate(event(ts=(NOW - MAX_AGE + timedelta(seconds=1)).isoformat()))[1] == {}
+    errors = errors_of(event(ts=(NOW - MAX_AGE - timedelta(seconds=1)).isoformat()))
+    assert errors == {"ts": ["Is older than 7 days."]}
 
 
 @pytest.mark.parametrize(
@@ -86,7 +149,6 @@ def test_listener_is_required_without_a_cookie():
         ("2026-03-01T10:00:00", "2026-03-01T10:00:00+00:00"),  # naive means UTC
         ("2026-03-01T13:00:00+02:00", "2026-03-01T11:00:00+00:00"),
         ("2026-03-01T12:34:00Z", "2026-03-01T12:34:00+00:00"),  # within the allowed skew
-        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"),
     ],
 )
 def test_timestamps_are_stored_in_utc(ts, expected):
@@ -99,6 +161,8 @@ def test_timestamps_are_stored_in_utc(ts, expected):
     "ts",
     [
         "2026-03-01T12:36:00Z",  # beyond the skew
+        "2026-02-20T12:00:00Z",  # older than the maximum age
+        "0001-01-01T00:00:00Z",
         "9999-12-31T23:59:59",
         "0001-01-01T00:30:00+01:00",  # overflows when converted to UTC
         "9999-12-31T23:30:00-01:00",
@@ -145,7 +209,7 @@ def test_bad_type_is_rejected(kind):
     "listener", ["", "x" * 65, "fan 1", "fan\x00", "fän", "fan🎵", 42, None, ["fan"]]
 )
 def test_bad_listener_is_rejected(listener):
-    assert list(errors_of(event(listener=listener), cookie="cookie-fan")) == ["listener"]
+    assert list(errors_of(event(listener=listener))) == ["listener"]
 
 
 @pytest.mark.parametrize(
@@ -201,8 +265,8 @@ def test_non_objects_are_rejected(raw):
 
 
 def test_every_problem_is_reported_at_once():
-    errors = errors_of({"type": "nope", "track": "x", "seconds": -1, "source": 1})
-    assert set(errors) == {"id", "type", "track", "listener", "seconds", "source"}
+    errors = errors_of({"type": "nope", "track": "x", "seconds": -1, "source": 1, "ip": 1})
+    assert set(errors) == {"id", "type", "track", "listener", "seconds", "source", "ip"}
 
 
 # --- property: arbitrary JSON never raises; a payload is always plain, valid data ---------------
@@ -229,6 +293,8 @@ field_values = {
     "ts": st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()) | json_values,
     "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | json_values,
     "source": st.text(max_size=70) | json_values,
+    "ip": st.ip_addresses().map(str) | json_values,
+    "ua": st.text(max_size=80) | json_values,
 }
 events = st.fixed_dictionaries({}, optional=field_values) | json_values
 
@@ -240,12 +306,13 @@ def assert_valid_payload(payload: dict) -> None:
     assert type(payload["track"]) is int and 1 <= payload["track"] <= MAX_TRACK_ID
     assert listener_id_valid(payload["listener"])
     ts = datetime.fromisoformat(payload["ts"])
-    assert ts.utcoffset() == timedelta(0) and ts <= NOW + SKEW
+    assert ts.utcoffset() == timedelta(0) and NOW - MAX_AGE <= ts <= NOW + SKEW
     assert datetime.fromisoformat(payload["received_at"]) == NOW
     seconds = payload["seconds"]
     assert seconds is None or (type(seconds) is float and 0 <= seconds <= MAX_SECONDS)
-    assert seconds is None or payload["type"] == "play"
+    assert (seconds is not None) == (payload["type"] == "play")
     assert isinstance(payload["source"], str) and len(payload["source"]) <= 64
+    assert len(payload["address"]) <= 16 and isinstance(payload["ua"], str)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -261,14 +328,10 @@ def test_event_validate_never_raises_and_payloads_are_valid(raw, cookie):
 
 
 def test_many_unknown_fields_are_summarised_not_all_echoed():
-    from datetime import UTC, datetime, timedelta
-
-    from analytics.validation import MAX_UNKNOWN_ECHOED, event_validate
+    from analytics.validation import MAX_UNKNOWN_ECHOED
 
     raw = {f"junk{i:04d}": i for i in range(1000)}
-    payload, errors = event_validate(
-        raw, listener_cookie=None, now=datetime.now(UTC), max_skew=timedelta(minutes=5)
-    )
+    payload, errors = validate(raw)
     assert payload is None
     assert sum(1 for v in errors.values() if v == ["Unknown field."]) == MAX_UNKNOWN_ECHOED
     assert errors["non_field_errors"] == ["990 more unknown fields are not listed."]

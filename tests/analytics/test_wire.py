@@ -13,7 +13,7 @@ from kombu.serialization import dumps as kombu_dumps
 
 from analytics import wire
 from analytics.models import EventType
-from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, event_validate
+from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, Edge, event_validate
 from mvsic.celery import app
 from tests.conftest import make_payload, wait_for
 
@@ -21,8 +21,23 @@ NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 SKEW = timedelta(minutes=5)
 
 
-def validated(raw: dict, cookie: str | None = None) -> dict:
-    payload, errors = event_validate(raw, listener_cookie=cookie, now=NOW, max_skew=SKEW)
+def validate(raw: dict):
+    """As the edge validates a browser's events (cookie listener, hashed address)."""
+    edge = Edge(
+        now=NOW,
+        max_skew=SKEW,
+        max_age=timedelta(days=7),
+        trusted=False,
+        listener="cookie-fan",
+        address="0123456789abcdef",
+        user_agent="Mozilla/5.0 🎶",
+        address_hash=str,
+    )
+    return event_validate(raw, edge=edge)
+
+
+def validated(raw: dict) -> dict:
+    payload, errors = validate(raw)
     assert errors == {}, errors
     return payload
 
@@ -40,7 +55,7 @@ def assert_round_trips(payload: dict) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        {"id": "6F1C1A523C1E4D1B9B7E2A6A3B0B9D11", "type": "play", "track": 1, "listener": "a"},
+        {"id": "6F1C1A523C1E4D1B9B7E2A6A3B0B9D11", "type": "play", "track": 1, "seconds": 30},
         {"id": "{6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11}", "type": "like", "track": MAX_TRACK_ID},
         {
             "id": "urn:uuid:6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
@@ -65,7 +80,7 @@ def assert_round_trips(payload: dict) -> None:
     ],
 )
 def test_validated_payloads_round_trip_through_json(raw):
-    assert_round_trips(validated(raw, cookie="cookie-fan"))
+    assert_round_trips(validated(raw))
 
 
 valid_events = st.fixed_dictionaries(
@@ -88,7 +103,7 @@ valid_events = st.fixed_dictionaries(
 @hypothesis_settings(max_examples=200, deadline=None)
 @given(raw=valid_events)
 def test_every_payload_event_validate_makes_round_trips_through_json(raw):
-    payload, _ = event_validate(raw, listener_cookie="cookie-fan", now=NOW, max_skew=SKEW)
+    payload, _ = validate(raw)
     assume(payload is not None)  # e.g. seconds on a like, or a control character in source
     assert_round_trips(payload)
 

@@ -2,6 +2,8 @@
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import ArtistStats, TrackHour, TrackStats
@@ -120,18 +122,42 @@ def test_track_page_without_counter_row_shows_zero(client):
     assert 'data-count="plays">0<' in page and 'data-count="likes">0<' in page
 
 
-def test_track_page_gives_the_player_the_same_listener_id_as_the_cookie(client):
+def test_a_page_gives_a_signed_httponly_listener_cookie_scripts_cannot_read(client):
     track = make_track()
 
     response = client.get(f"/tracks/{track.id}/")
 
     cookie = response.cookies[settings.MVSIC_LISTENER_COOKIE]
-    assert cookie.value
-    assert f'data-listener="{cookie.value}"' in html(response)
+    listener, _, signature = cookie.value.partition(":")
+    assert listener and signature
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert listener not in html(response)  # the page does not hand it to scripts
     # The next visit keeps the id and does not set the cookie again.
     again = client.get(f"/tracks/{track.id}/")
     assert settings.MVSIC_LISTENER_COOKIE not in again.cookies
-    assert f'data-listener="{cookie.value}"' in html(again)
+
+
+def test_a_tampered_cookie_is_replaced(client):
+    track = make_track()
+    client.cookies[settings.MVSIC_LISTENER_COOKIE] = "chosen-listener"
+    response = client.get(f"/tracks/{track.id}/")
+    fresh = response.cookies[settings.MVSIC_LISTENER_COOKIE].value
+    assert not fresh.startswith("chosen-listener")
+
+
+def test_a_logged_in_member_is_linked_to_the_cookie_once_per_session(client):
+    from mvsic.models import ListenerUser
+
+    user = make_user()
+    track = make_track(make_artist(members=[user]))
+    client.force_login(user)
+    client.get(f"/tracks/{track.id}/")
+    [link] = ListenerUser.objects.all()
+    assert link.user == user
+    assert client.cookies[settings.MVSIC_LISTENER_COOKIE].value.startswith(link.listener + ":")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/tracks/{track.id}/")
+    assert not any("mvsic_listeneruser" in q["sql"] for q in queries)
 
 
 @pytest.mark.parametrize("path", ["/", "/artists/nobody/", "/accounts/login/"])

@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 
 from analytics.models import Event, PoisonEvent, TrackStats
 from analytics.services.counting import events_count
-from tests.analytics.conftest import post
+from tests.analytics.conftest import browser_client, post
 from tests.conftest import (
     make_artist,
     make_event,
@@ -40,6 +40,8 @@ def test_one_event_is_accepted_and_queued_as_plain_data(client, queue, track):
     assert set(payload) == {"id", "type", "track", "listener", "ts", "received_at"} | {
         "seconds",
         "source",
+        "address",
+        "ua",
     }
 
 
@@ -100,19 +102,115 @@ def test_a_batch_with_nothing_valid_is_a_400(client, queue, track):
     assert queue() == []
 
 
-def test_listener_comes_from_the_cookie_when_absent(client, queue, track):
-    client.cookies[settings.MVSIC_LISTENER_COOKIE] = "cookie-fan_1"
+def test_a_browsers_listener_is_its_signed_cookie_whatever_the_body_says(browser, queue, track):
     batch = [make_event(track, listener=None), make_event(track, listener="explicit")]
-    assert post(client, batch).status_code == 202
-    assert [p["listener"] for p in queue()] == ["cookie-fan_1", "explicit"]
+    assert post(browser, batch).status_code == 202
+    assert [p["listener"] for p in queue()] == ["fan-cookie", "fan-cookie"]
 
 
-def test_an_invalid_cookie_is_no_listener(client, queue, track):
-    client.cookies[settings.MVSIC_LISTENER_COOKIE] = "not valid!"
-    response = post(client, make_event(track, listener=None))
+@pytest.mark.parametrize("cookie", ["fan-cookie", "fan-cookie:forged-signature", "not valid!"])
+def test_an_unsigned_or_forged_cookie_is_no_listener(queue, track, cookie):
+    browser = browser_client(listener=None)
+    browser.cookies[settings.MVSIC_LISTENER_COOKIE] = cookie
+    response = post(browser, make_event(track, listener="fan-1"))
     assert response.status_code == 400
     assert set(response.json()["rejected"][0]["errors"]) == {"listener"}
     assert queue() == []
+
+
+def test_only_an_ingest_key_client_names_listeners_and_passes_address_and_agent(
+    client, browser, queue, track
+):
+    sent = make_event(track, listener="app-fan-7", ip="198.51.100.7", ua="FanApp/3.0")
+    assert post(client, sent).status_code == 202
+    [payload] = queue()
+    assert payload["listener"] == "app-fan-7" and payload["ua"] == "FanApp/3.0"
+    assert "198.51.100.7" not in json.dumps(payload)
+    response = post(browser, sent)
+    assert response.status_code == 400
+    assert set(response.json()["rejected"][0]["errors"]) == {"ip", "ua"}
+
+
+@pytest.mark.parametrize("header", ["Ingest nope", "Ingest ", "ingest mvk_unknown"])
+def test_an_unknown_ingest_key_is_a_401(queue, track, header):
+    response = post(Client(), make_event(track), HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Ingest"
+    assert response.json() == {"detail": "Unknown or revoked ingest key."}
+    assert queue() == []
+
+
+def test_a_revoked_ingest_key_is_a_401(queue, track):
+    from analytics.clients import key_cache
+    from analytics.services.ingest_keys import ingest_key_create, ingest_key_revoke
+
+    _, key = ingest_key_create(name="importer")
+    keyed = Client(HTTP_AUTHORIZATION=f"Ingest {key}")
+    assert post(keyed, make_event(track)).status_code == 202
+    ingest_key_revoke(name="importer")
+    key_cache.clear()  # what MVSIC_INGEST_KEY_CACHE_SECONDS does in time
+    assert post(keyed, make_event(track)).status_code == 401
+    assert len(queue()) == 1
+
+
+def test_a_browser_over_its_rate_is_a_429_with_retry_after(queue, track, settings):
+    settings.MVSIC_RATE_LIMIT_PER_SECOND = 1
+    settings.MVSIC_RATE_LIMIT_BURST = 3
+    browser = browser_client()
+    codes = [post(browser, make_event(track)).status_code for _ in range(5)]
+    assert codes == [202, 202, 202, 429, 429]
+    response = post(browser, make_event(track))
+    assert response["Retry-After"] == "1"
+    assert "Too many event requests" in response.json()["detail"]
+    # Another address has its own bucket; an ingest-key client is not limited per address.
+    assert post(browser, make_event(track), REMOTE_ADDR="203.0.113.9").status_code == 202
+    assert len(queue()) == 4
+
+
+def test_the_rate_limit_is_shared_through_a_shared_cache(queue, track, settings):
+    """With CACHE_URL=redis://... two web processes share one bucket per address."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": uuid.uuid4().hex,
+        }
+    }
+    settings.MVSIC_RATE_LIMIT_PER_SECOND = 1
+    settings.MVSIC_RATE_LIMIT_BURST = 2
+    try:
+        codes = [post(browser_client(), make_event(track)).status_code for _ in range(3)]
+        from analytics import ratelimit
+
+        assert ratelimit.local.tat == {}  # not kept in this process
+        assert codes == [202, 202, 429]
+    finally:
+        caches["default"].clear()
+        del caches["default"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "127.0.0.1"),  # no proxy: the header is the client's own words
+        (1, "198.51.100.1", "198.51.100.1"),
+        (1, "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # what the client wrote is skipped
+        (2, "6.6.6.6, 198.51.100.1, 10.0.0.2", "198.51.100.1"),
+        (1, "", "127.0.0.1"),  # reached around the proxy: the socket address
+    ],
+)
+def test_the_client_address_counts_only_trusted_proxies(settings, proxies, forwarded, expected):
+    from django.test import RequestFactory
+
+    from analytics.clients import client_ip
+
+    settings.MVSIC_TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().post(
+        "/api/v1/events/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert client_ip(request) == expected
 
 
 def test_a_full_batch_of_500_is_accepted(client, queue, track):
@@ -137,8 +235,9 @@ def test_charset_parameter_is_allowed(client, queue, track):
 
 
 def test_events_need_no_csrf_token_even_with_a_session(queue, track):
-    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client = browser_client()
     client.force_login(make_user())
+    client.handler.enforce_csrf_checks = True
     assert post(client, make_event(track)).status_code == 202
     assert len(queue()) == 1
 

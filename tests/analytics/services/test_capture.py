@@ -4,8 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics.clients import Client
 from analytics.services import capture
-from tests.conftest import make_event, make_track
+from tests.conftest import BROWSER_UA, make_event, make_track
+
+BROWSER = Client(ip="203.0.113.5", user_agent=BROWSER_UA, listener="fan-cookie")
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +51,7 @@ def test_valid_events_are_handed_over_in_one_group_and_the_rest_rejected_by_inde
         make_event(track.id + 1000),
         make_event(track, "like", listener=None),
     ]
-    result = capture.events_accept(raw_events=events, listener_cookie="fan-cookie")
+    result = capture.events_accept(raw_events=events, client=BROWSER)
     assert result.accepted == 2
     assert [r["index"] for r in result.rejected] == [1, 2]
     assert result.rejected[1]["errors"] == {"track": ["Unknown track."]}
@@ -58,6 +61,26 @@ def test_valid_events_are_handed_over_in_one_group_and_the_rest_rejected_by_inde
 
 
 def test_nothing_is_handed_over_when_nothing_is_valid(handed_over):
-    result = capture.events_accept(raw_events=[{}, "x"], listener_cookie=None)
+    result = capture.events_accept(raw_events=[{}, "x"], client=BROWSER)
     assert (result.accepted, handed_over) == (0, [])
     assert [r["index"] for r in result.rejected] == [0, 1]
+
+
+def test_the_address_is_handed_over_only_as_its_hash(handed_over):
+    track = make_track()
+    capture.events_accept(raw_events=[make_event(track)], client=BROWSER)
+    [[payload]] = handed_over
+    assert "203.0.113.5" not in repr(payload)
+    assert len(payload["address"]) == 16 and payload["ua"] == BROWSER_UA
+
+
+def test_the_same_address_hashes_alike_within_a_day_only(handed_over):
+    from datetime import UTC, datetime, timedelta
+
+    from analytics.addresses import address_hash
+
+    day = datetime(2026, 3, 1, 1, tzinfo=UTC)
+    assert address_hash("203.0.113.5", now=day) == address_hash("203.0.113.5", now=day)
+    assert address_hash("203.0.113.5", now=day) != address_hash("203.0.113.6", now=day)
+    next_day = day + timedelta(days=1)
+    assert address_hash("203.0.113.5", now=day) != address_hash("203.0.113.5", now=next_day)

@@ -29,7 +29,8 @@ def artist_figures(artist) -> tuple[int, int, int]:
 
 
 def test_plays_are_distinct_event_ids(track):
-    payloads = [make_payload(track, "play", f"fan-{i % 3}") for i in range(10)]
+    # A track's length apart: each play is one a listener could really make.
+    payloads = [make_payload(track, "play", f"fan-{i % 3}", ts=at(i)) for i in range(10)]
     assert events_count(payloads=payloads) == 10
     assert track_figures(track) == (10, 0, 3)
     assert Event.objects.filter(track=track).count() == 10
@@ -112,9 +113,11 @@ def test_likes_count_listeners_not_events(track):
 
 
 def test_listeners_are_distinct_listeners_who_played(track):
-    events_count(payloads=[make_payload(track, "play", "fan-1")])
-    events_count(payloads=[make_payload(track, "play", "fan-1"), make_payload(track, "like", "x")])
-    events_count(payloads=[make_payload(track, "play", "fan-2")])
+    events_count(payloads=[make_payload(track, "play", "fan-1", ts=at(0))])
+    events_count(
+        payloads=[make_payload(track, "play", "fan-1", ts=at(1)), make_payload(track, "like", "x")]
+    )
+    events_count(payloads=[make_payload(track, "play", "fan-2", ts=at(1))])
     assert track_figures(track) == (3, 1, 2)
 
 

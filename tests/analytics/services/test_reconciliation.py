@@ -1,12 +1,18 @@
 """reconcile_counts: counters compared with (and rebuilt from) the stored events."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from analytics import tasks
 from analytics.models import (
     ArtistStats,
+    Block,
+    Event,
+    FilteredHour,
     LikeState,
     ListenerHour,
     ReconcileRun,
@@ -21,12 +27,17 @@ from tests.conftest import make_artist, make_payload, make_track
 pytestmark = pytest.mark.django_db
 
 
+def ago(minutes: float) -> str:
+    return (timezone.now() - timedelta(minutes=minutes)).isoformat()
+
+
 @pytest.fixture
 def counted():
     artist = make_artist()
     one, two = make_track(artist), make_track(artist)
-    payloads = [make_payload(one, "play", f"fan-{i % 4}") for i in range(12)]
-    payloads += [make_payload(two, "play", "fan-9") for _ in range(3)]
+    # Plays a minute apart: each one a listener could really make (40-second tracks).
+    payloads = [make_payload(one, "play", f"fan-{i % 4}", ts=ago(i)) for i in range(12)]
+    payloads += [make_payload(two, "play", "fan-9", ts=ago(i)) for i in range(3)]
     payloads += [
         make_payload(one, "like", "fan-1", ts="2026-01-01T10:00:00+00:00"),
         make_payload(one, "unlike", "fan-1", ts="2026-01-01T10:05:00+00:00"),
@@ -100,3 +111,35 @@ def test_deleting_a_counted_track_leaves_no_drift(counted, django_capture_on_com
     # Only track one remains: 12 plays by fan-0..fan-3, one like (fan-2).
     assert (stats.plays, stats.likes, stats.listeners) == (12, 1, 4)
     assert counts_reconcile().drift == 0
+
+
+def test_filtered_events_are_reconciled_by_reason(counted):
+    _, one, _ = counted
+    events_count(payloads=[make_payload(one, "play", "fan-short", seconds=3.0)])
+    assert counts_reconcile().drift == 0
+    FilteredHour.objects.update(events=5)
+    run = counts_reconcile()
+    assert [(d["table"], d["field"], d["stored"], d["expected"]) for d in run.details] == [
+        ("filtered", "events", 5, 1)
+    ]
+    assert counts_reconcile(fix=True).fixed
+    assert list(FilteredHour.objects.values_list("reason", "events")) == [("short", 1)]
+
+
+def test_fix_re_applies_the_rules_to_stored_events(counted):
+    """A block added later filters what the listener sent before, once --fix runs."""
+    _, one, _ = counted
+    Block.objects.create(kind="listener", value="fan-0")
+    assert counts_reconcile().drift == 0  # the check trusts the stored reasons
+    run = counts_reconcile(fix=True)
+    assert run.fixed
+    assert (
+        Event.objects.filter(listener="fan-0", type="play").exclude(reason="blocked").count() == 0
+    )
+    stats = TrackStats.objects.get(track=one)
+    assert (stats.plays, stats.listeners) == (9, 3)
+    assert dict(FilteredHour.objects.values_list("reason", "events")) == {"blocked": 3}
+    Block.objects.all().delete()
+    assert counts_reconcile(fix=True).fixed
+    assert TrackStats.objects.get(track=one).plays == 12
+    assert not FilteredHour.objects.exists()

@@ -1,39 +1,8 @@
-"""Analytics storage: accepted events (the dedupe key) and the counters built from them."""
-
-import uuid
+"""Counters the workers keep from credited events: totals, hours, listener sets, like states."""
 
 from django.db import models
 
 from mvsic.models import Artist, Track
-
-
-class EventType(models.TextChoices):
-    PLAY = "play"
-    LIKE = "like"
-    UNLIKE = "unlike"
-
-
-class Event(models.Model):
-    """One applied event; its primary key (the client's id) makes counting idempotent."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    type = models.CharField(max_length=8, choices=EventType.choices)
-    # Indexed by (track, ts) below; a separate index on track alone would only cost writes.
-    track = models.ForeignKey(
-        Track, on_delete=models.CASCADE, related_name="events", db_index=False
-    )
-    listener = models.CharField(max_length=64)
-    ts = models.DateTimeField(help_text="When it happened (client time)")
-    received_at = models.DateTimeField(help_text="When the API accepted it")
-    seconds = models.FloatField(null=True, blank=True)
-    source = models.CharField(max_length=64, blank=True)
-    counted_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["track", "ts"])]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.track_id} by {self.listener}"
 
 
 class Counters(models.Model):
@@ -88,6 +57,20 @@ class TrackHour(models.Model):
         indexes = [models.Index(fields=["hour"])]
 
 
+class FilteredHour(models.Model):
+    """Events of one track in one hour that were not credited, by reason."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    reason = models.CharField(max_length=24)
+    events = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "hour", "reason"], name="filteredhour_unique"),
+        ]
+
+
 class TrackListener(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)
@@ -137,45 +120,3 @@ class LikeState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["track", "listener"], name="likestate_unique"),
         ]
-
-
-class PoisonEvent(models.Model):
-    """An event that passed the API but can never be applied, kept with the reason."""
-
-    event_id = models.CharField(max_length=64, unique=True)
-    payload = models.JSONField(null=True)
-    reason = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.event_id}: {self.reason[:60]}"
-
-
-class ReconcileRun(models.Model):
-    """One comparison of every counter with what the stored events imply."""
-
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    events = models.BigIntegerField(help_text="Stored events compared")
-    drift = models.IntegerField(help_text="Counters that differed")
-    fixed = models.BooleanField(default=False)
-    details = models.JSONField(default=list, help_text="The first differences found")
-
-    class Meta:
-        ordering = ["-started_at"]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.started_at:%Y-%m-%d %H:%M} drift={self.drift}{' fixed' if self.fixed else ''}"
-        )
-
-
-class PipelineHealth(models.Model):
-    """No table: gives the pipeline health page its place in the admin."""
-
-    class Meta:
-        managed = False
-        verbose_name = verbose_name_plural = "pipeline health"

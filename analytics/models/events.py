@@ -1,0 +1,78 @@
+"""Stored events: every accepted event once (the dedupe key), with why it was not credited."""
+
+import uuid
+
+from django.db import models
+
+from mvsic.models import Track
+
+
+class EventType(models.TextChoices):
+    PLAY = "play"
+    LIKE = "like"
+    UNLIKE = "unlike"
+
+
+class FilterReason(models.TextChoices):
+    """Why an accepted event was not credited (docs/reliability.md, "Integrity")."""
+
+    BLOCKED = "blocked", "Blocked by an admin"
+    BOT = "bot", "Crawler or bot user agent"
+    OWN_PLAY = "own_play", "A member of the artist"
+    SHORT = "short", "Shorter than a qualified play"
+    TOO_LONG = "too_long", "Longer than the track"
+    TOO_FAST = "too_fast", "More plays than real time allows"
+    TOO_MUCH_LISTENING = "too_much_listening", "More listening than an hour holds"
+    TOO_MANY_LISTENERS = "too_many_listeners", "Too many listeners from one address"
+    TOO_MANY_LIKES = "too_many_likes", "Too many likes from one address"
+
+
+class UserAgent(models.Model):
+    """A user agent seen in events, classified once (not per event)."""
+
+    text = models.CharField(max_length=512, unique=True)
+    bot = models.BooleanField(help_text="On the crawler list and not allowed by MVSIC_BOT_ALLOW")
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Event(models.Model):
+    """One applied event; its primary key (the client's id) makes counting idempotent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    type = models.CharField(max_length=8, choices=EventType.choices)
+    # Indexed by (track, ts) below; a separate index on track alone would only cost writes.
+    track = models.ForeignKey(
+        Track, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    listener = models.CharField(max_length=64)
+    ts = models.DateTimeField(help_text="When it happened (client time)")
+    received_at = models.DateTimeField(help_text="When the API accepted it")
+    seconds = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=64, blank=True)
+    address = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Keyed hash of the client address (key rotates daily)",
+    )
+    user_agent = models.ForeignKey(
+        UserAgent, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
+    reason = models.CharField(
+        max_length=24,
+        blank=True,
+        default="",
+        db_default="",
+        choices=FilterReason.choices,
+        help_text="Empty: credited",
+    )
+    counted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["track", "ts"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.track_id} by {self.listener}"

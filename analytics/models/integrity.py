@@ -1,0 +1,113 @@
+"""Integrity: ingest keys, blocks, the daily address key and the working sets of the limits.
+
+The working sets (slots, address listeners, listening seconds, address hours) only need the
+last MVSIC_MAX_EVENT_AGE_SECONDS: `analytics.integrity_prune` deletes what is older.
+"""
+
+from django.db import models
+
+from mvsic.models import Track
+
+
+class IngestKey(models.Model):
+    """A server-side client (an app's backend, an importer) allowed to name listeners."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(
+        max_length=8, help_text="The key's first characters, to tell keys apart"
+    )
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…){' revoked' if self.revoked_at else ''}"
+
+
+class BlockKind(models.TextChoices):
+    LISTENER = "listener"
+    ADDRESS = "address", "address hash"
+
+
+class Block(models.Model):
+    """Events of this listener or address hash are filtered as `blocked` from now on."""
+
+    kind = models.CharField(max_length=8, choices=BlockKind.choices)
+    value = models.CharField(max_length=64)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="block_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+class AddressKey(models.Model):
+    """The random key of one UTC day's address hashes; deleted after the day, so a stored
+    hash can no longer be matched to an address by trying them all."""
+
+    day = models.DateField(primary_key=True)
+    key = models.CharField(max_length=64)
+
+
+class ListenerSlot(models.Model):
+    """A credited play of a track in one track-length slot of time (the too_fast rule)."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
+    listener = models.CharField(max_length=64)
+    slot = models.BigIntegerField(help_text="Seconds since the epoch // track duration")
+    hour = models.DateTimeField(help_text="For pruning")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track", "listener", "slot"], name="listenerslot_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"])]
+
+
+class ListenerSeconds(models.Model):
+    """Listening seconds credited to a listener in an hour (the too_much_listening rule)."""
+
+    listener = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listener", "hour"], name="listenerseconds_unique")
+        ]
+        indexes = [models.Index(fields=["hour"])]
+
+
+class AddressListener(models.Model):
+    """A listener credited from an address hash in an hour (the too_many_listeners rule)."""
+
+    address = models.CharField(max_length=16)
+    hour = models.DateTimeField()
+    listener = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "hour", "listener"], name="addresslistener_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"])]
+
+
+class AddressLikes(models.Model):
+    """Likes and unlikes credited from an address hash in an hour (too_many_likes)."""
+
+    address = models.CharField(max_length=16)
+    hour = models.DateTimeField()
+    likes = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address", "hour"], name="addresslikes_unique")
+        ]
+        indexes = [models.Index(fields=["hour"])]
