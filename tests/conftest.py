@@ -29,7 +29,7 @@ PLAY_SECONDS = 35.0  # a qualified play of the factories' 40-second tracks
 @pytest.fixture(autouse=True)
 def _integrity_caches_clear():
     """Each test starts with empty per-process caches: rate buckets, checked ingest keys,
-    the day's address key, user agents, blocks and member logins."""
+    the day's address key, user agents and blocks."""
     from analytics import addresses, clients, ratelimit
     from analytics.services import integrity
 
@@ -229,17 +229,24 @@ def broker_queues():
         queues_delete()
 
 
+@contextlib.contextmanager
+def worker_running(log_path: Path, **env):
+    """A real worker on queues that start empty (events earlier tests left there are not
+    this test's), stopped and the queues purged afterwards."""
+    queues_purge()
+    worker = WorkerProcess(log_path, **env).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        queues_purge()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, broker_queues, tmp_path):
-    """A real worker for one test; the test's data is committed so the worker sees it.
-
-    The queues start empty: events earlier tests left there are not this test's.
-    """
-    queues_purge()
-    worker = WorkerProcess(tmp_path / "worker.log").start()
-    yield worker
-    worker.stop()
-    queues_purge()
+    """A real worker for one test; the test's data is committed so the worker sees it."""
+    with worker_running(tmp_path / "worker.log") as worker:
+        yield worker
 
 
 # --- helpers ---------------------------------------------------------------------------------

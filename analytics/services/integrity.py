@@ -33,7 +33,7 @@ from analytics.validation import CountableEvent
 from mvsic.models import ListenerUser
 
 HOUR_SECONDS = 3600
-CACHE_SECONDS = 5.0  # how long a worker reuses the blocks and member logins it read
+CACHE_SECONDS = 5.0  # how long a worker reuses the blocks it read
 
 
 @dataclass(frozen=True)
@@ -88,26 +88,19 @@ def _agents_remember(rows: dict[str, tuple[int, bool]]) -> None:
     agent_cache.known.update(rows)
 
 
-# --- blocks and member logins: small tables, read every few seconds -------------------------
+# --- blocks: a small table, read every few seconds ------------------------------------------
 @dataclass
-class _Lists:
+class _Blocks:
     expiry: float = 0.0
     listeners: frozenset = frozenset()
     addresses: frozenset = frozenset()
-    members: dict = field(default_factory=dict)  # listener -> artist ids of its account
 
-    def refresh(self) -> "_Lists":
+    def refresh(self) -> "_Blocks":
         now = time.monotonic()
         if now >= self.expiry:
-            blocks = Block.objects.values_list("kind", "value")
+            blocks = list(Block.objects.values_list("kind", "value"))
             self.listeners = frozenset(v for k, v in blocks if k == BlockKind.LISTENER)
             self.addresses = frozenset(v for k, v in blocks if k == BlockKind.ADDRESS)
-            members = defaultdict(set)
-            for listener, artist_id in ListenerUser.objects.filter(
-                user__artists__isnull=False
-            ).values_list("listener", "user__artists"):
-                members[listener].add(artist_id)
-            self.members = dict(members)
             self.expiry = now + CACHE_SECONDS
         return self
 
@@ -115,22 +108,35 @@ class _Lists:
         self.expiry = 0.0
 
 
-lists = _Lists()
+blocks = _Blocks()
 
 
 def lists_changed() -> None:
-    """Blocks or logins changed in this process: read them again on the next batch."""
-    lists.clear()
+    """Blocks changed in this process: read them again on the next batch (other processes
+    read them within CACHE_SECONDS)."""
+    blocks.clear()
+
+
+def members_of(listeners: set[str]) -> dict[str, set[int]]:
+    """listener -> the artists whose member is logged in behind that listener cookie."""
+    members: dict[str, set[int]] = defaultdict(set)
+    for listener, artist_id in ListenerUser.objects.filter(
+        listener__in=listeners, user__artists__isnull=False
+    ).values_list("listener", "user__artists"):
+        members[listener].add(artist_id)
+    return members
 
 
 # --- the rules -------------------------------------------------------------------------------
-def reason_static(event: CountableEvent, track: TrackInfo, bot: bool, known: _Lists) -> str:
+def reason_static(
+    event: CountableEvent, track: TrackInfo, bot: bool, known: _Blocks, members: dict
+) -> str:
     """The rules that need no history: blocked, bot, own_play, short, too_long ('' if none)."""
     if event.listener in known.listeners or (event.address and event.address in known.addresses):
         return FilterReason.BLOCKED
     if bot:
         return FilterReason.BOT
-    if track.artist_id in known.members.get(event.listener, ()):
+    if track.artist_id in members.get(event.listener, ()):
         return FilterReason.OWN_PLAY
     if event.type == EventType.PLAY:
         seconds = event.seconds or 0.0
@@ -226,14 +232,15 @@ def events_classify(
 
     `events` are fresh (never classified before); what the credited ones use up is recorded.
     """
-    known = lists.refresh()
+    known = blocks.refresh()
+    members = members_of({e.listener for e in events})
     ordered = sorted(events, key=event_order)
     reasons = {}
     pending = []
     for e in ordered:
         # No user agent recorded (queued by an older release): the bot rule cannot apply.
         bot = e.user_agent is not None and bots.get(e.user_agent, True)
-        reason = reason_static(e, tracks[e.track_id], bot, known)
+        reason = reason_static(e, tracks[e.track_id], bot, known, members)
         if reason:
             reasons[e.id] = reason
         else:

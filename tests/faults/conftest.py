@@ -2,8 +2,14 @@
 counters that implies, real processes to kill, and off switches for RabbitMQ and PostgreSQL.
 
 Every fault test ends the same way: wait until the pipeline is idle, then require that the
-stored events are exactly the accepted ones, that every track and artist counter equals what
-those events imply (computed here, from what was sent), and that reconciliation finds no drift.
+stored events are exactly the accepted ones, each credited or filtered under the reason the
+rules give it (credited + filtered = accepted), that every track and artist counter equals
+what the credited events imply (computed here, from what was sent), and that reconciliation
+finds no drift.
+
+The stream is an app backend's (an ingest key) relaying honest fans from their own addresses,
+a browser's user agent and a realistic pace, with a share of bot agents and short plays that
+the rules must filter, and nothing else.
 """
 
 import contextlib
@@ -22,17 +28,33 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
-from django.db import connections
+from django.db import connections, models
 from django.utils import timezone
 from kombu import Connection
 
 from analytics import wire
-from analytics.models import ArtistStats, Event, PoisonEvent, TrackStats
+from analytics.bots import user_agent_is_bot
+from analytics.clients import ingest_key_digest
+from analytics.models import ArtistStats, Event, FilteredHour, IngestKey, PoisonEvent, TrackStats
 from analytics.relay import events_hand_over, process_relay, relay_stop
 from analytics.services.reconciliation import counts_reconcile
-from tests.conftest import WebProcess, WorkerProcess, make_artist, make_track, queues_purge
+from tests.conftest import (
+    BROWSER_UA,
+    WebProcess,
+    WorkerProcess,
+    make_artist,
+    make_track,
+    queues_purge,
+)
 
 EVENTS_URL = "/api/v1/events/"
+INGEST_KEY = "mvk_fault-tests-relay"
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+# One event per listener per this many seconds: every play a real listen apart (tracks are
+# 40 s), under an hour's listening and the likes cap per address.
+LISTENER_TICK = timedelta(seconds=61)
+# The rules that depend on what was credited before (a stateful stream may trip them).
+LIMITS = {"too_fast", "too_much_listening", "too_many_listeners", "too_many_likes"}
 
 
 # --- the catalog -----------------------------------------------------------------------------
@@ -48,7 +70,11 @@ class Catalog:
 
 @pytest.fixture
 def catalog(transactional_db) -> Catalog:
-    """Three artists with 3, 2 and 2 tracks, committed so other processes see them."""
+    """Three artists with 3, 2 and 2 tracks, committed so other processes see them, and
+    the ingest key the stream is sent with."""
+    IngestKey.objects.create(
+        name="fault tests", prefix=INGEST_KEY[:8], digest=ingest_key_digest(INGEST_KEY)
+    )
     artist_of = {}
     for size in (3, 2, 2):
         artist = make_artist()
@@ -61,8 +87,10 @@ def catalog(transactional_db) -> Catalog:
 class EventStream:
     """A deterministic stream of fan events in which some events are sent again (same id).
 
-    Every new event has its own timestamp (1 ms apart), so which like or unlike of a listener
-    is the latest never depends on arrival order or on the server's clock.
+    Each listener has its own address and sends one event per LISTENER_TICK of event time
+    (plus a millisecond offset of its own), so which like or unlike of a listener is the
+    latest never depends on arrival order or on the server's clock, and only the share of
+    `bots` and `shorts` is filtered.
     """
 
     def __init__(
@@ -73,30 +101,40 @@ class EventStream:
         listeners: int = 40,
         duplicates: float = 0.15,
         likes: float = 0.3,
+        bots: float = 0.03,
+        shorts: float = 0.03,
     ):
         self.track_ids = list(track_ids)
         self.rng = random.Random(seed)
+        self.seed = seed
         self.listeners = listeners
         self.duplicates = duplicates
         self.likes = likes
+        self.bots = bots
+        self.shorts = shorts
         self.sent: list[dict] = []
-        self.base = timezone.now().replace(microsecond=0) - timedelta(hours=2)
-        self.tick = 0
+        self.base = timezone.now().replace(microsecond=0) - timedelta(days=2)
+        self.ticks: Counter = Counter()
 
     def new(self, track_id: int | None = None) -> dict:
         rng = self.rng
         kind = "play" if rng.random() >= self.likes else rng.choice(["like", "unlike"])
-        self.tick += 1
+        listener = rng.randrange(self.listeners)
+        self.ticks[listener] += 1
+        ts = self.base + self.ticks[listener] * LISTENER_TICK + timedelta(milliseconds=listener)
         event = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "type": kind,
             "track": track_id if track_id is not None else rng.choice(self.track_ids),
-            "listener": f"fan-{rng.randrange(self.listeners)}",
-            "ts": (self.base + timedelta(milliseconds=self.tick)).isoformat(),
+            "listener": f"fan{self.seed}-{listener}",  # two streams never share a listener
+            "ts": ts.isoformat(),
             "source": "fault-test",
+            "ip": f"198.18.{listener // 250}.{listener % 250 + 1}",
         }
+        if rng.random() < self.bots:
+            event["ua"] = BOT_UA
         if kind == "play":
-            event["seconds"] = 31.5
+            event["seconds"] = 5.0 if rng.random() < self.shorts else 31.5
         self.sent.append(event)
         return event
 
@@ -122,7 +160,23 @@ def payload_of(event: dict) -> dict:
         "received_at": timezone.now().isoformat(),
         "seconds": event.get("seconds"),
         "source": event.get("source", ""),
+        "address": uuid.uuid5(uuid.NAMESPACE_DNS, event.get("ip", "")).hex[:16],
+        "ua": event.get("ua", BROWSER_UA),
     }
+
+
+def reason_expected(event: dict) -> str:
+    """The reason the rules that need no history give an event ('' when credited); the
+    catalog's tracks are 40 s long."""
+    if user_agent_is_bot(event.get("ua", BROWSER_UA)):
+        return "bot"
+    if event["type"] == "play":
+        seconds = event.get("seconds") or 0
+        if seconds < min(settings.MVSIC_PLAY_THRESHOLD_SECONDS, 40):
+            return "short"
+        if seconds > 40 + settings.MVSIC_PLAY_SLACK_SECONDS:
+            return "too_long"
+    return ""
 
 
 # --- what was accepted -----------------------------------------------------------------------
@@ -183,10 +237,13 @@ class Ledger:
 
 
 def http_session() -> requests.Session:
-    """A client that opens a connection per request: a kept-alive connection the server
-    closed while idle would fail the next POST without it ever reaching the server."""
+    """The stream's ingest-key client, opening a connection per request: a kept-alive
+    connection the server closed while idle would fail the next POST without it ever
+    reaching the server."""
     session = requests.Session()
-    session.headers["Connection"] = "close"
+    session.headers.update(
+        {"Connection": "close", "Authorization": f"Ingest {INGEST_KEY}", "User-Agent": BROWSER_UA}
+    )
     return session
 
 
@@ -387,11 +444,18 @@ def wait_idle(want_ids: set[str], *, timeout: float, what: str = "") -> float:
 
 
 def assert_counted_exactly(
-    ledger: Ledger, catalog: Catalog, *, never_counted: Iterable[str] = (), poison: int = 0
+    ledger: Ledger,
+    catalog: Catalog,
+    *,
+    never_counted: Iterable[str] = (),
+    poison: int = 0,
+    stateful: bool = False,
 ) -> Figures:
-    """Stored events are exactly the accepted ones (less those that must not count), every
-    counter equals what they imply, reconciliation reports no drift, and `poison` events
-    (no more) were parked."""
+    """Stored events are exactly the accepted ones (less those that must not count), each
+    credited or filtered with the reason the stream implies (with `stateful`, a stream that
+    may also trip the limits: the stored reasons are taken as they are), every counter equals
+    what the credited ones imply, reconciliation reports no drift, and `poison` events (no
+    more) were parked."""
     parked = PoisonEvent.objects.count()
     skip = set(never_counted)
     assert parked == (poison or len(skip)), f"{parked} events parked as poison"
@@ -402,8 +466,10 @@ def assert_counted_exactly(
         f"{len(lost)} accepted events lost (e.g. {sorted(lost)[:3]}), "
         f"{len(extra)} events counted that were not accepted (e.g. {sorted(extra)[:3]})"
     )
-    countable = [_variant_stored(ledger, i) for i in want_ids]
-    implied, stored = counts_implied(countable, catalog), counts_stored(catalog)
+    countable = {i: _variant_stored(ledger, i) for i in want_ids}
+    _reasons_checked(countable, stateful=stateful)
+    credited = [e for i, e in countable.items() if not e["reason"]]
+    implied, stored = counts_implied(credited, catalog), counts_stored(catalog)
     diff_tracks = {
         t: {"expected": implied.tracks[t], "stored": stored.tracks[t]}
         for t in catalog.track_ids
@@ -424,12 +490,31 @@ def assert_counted_exactly(
     return implied
 
 
+def _reasons_checked(events: dict[str, dict], *, stateful: bool) -> None:
+    """Credited + filtered = accepted, each event under the reason it should have; fills
+    each event's "reason" with the stored one."""
+    stored = dict(Event.objects.values_list("id", "reason"))
+    wrong = []
+    for event_id, event in events.items():
+        event["reason"] = stored[uuid.UUID(event_id)]
+        want = reason_expected(event)
+        limited = stateful and not want and event["reason"] in LIMITS
+        if want != event["reason"] and not limited:
+            wrong.append((event_id, want, event["reason"]))
+    assert not wrong, f"{len(wrong)} events under the wrong reason (want, stored): {wrong[:5]}"
+    credited = sum(1 for e in events.values() if not e["reason"])
+    filtered = FilteredHour.objects.aggregate(n=models.Sum("events"))["n"] or 0
+    assert credited + filtered == len(events), (
+        f"credited {credited} + filtered {filtered} != accepted {len(events)}"
+    )
+
+
 def _variant_stored(ledger: Ledger, event_id: str) -> dict:
     """The accepted event of this id that was stored (its only one, unless the client sent
     different events under the id)."""
     variants = ledger.variants.get(event_id) or [ledger.accepted[event_id]]
     if len(variants) == 1:
-        return variants[0]
+        return dict(variants[0])
     row = Event.objects.get(id=event_id)
     same = [
         v
@@ -441,7 +526,11 @@ def _variant_stored(ledger: Ledger, event_id: str) -> dict:
         f"which no 202 accepted under this id: {variants}"
     )
     # The test knows the server's stamps (ts when absent) only roughly: take the closest.
-    return min(same, key=lambda v: abs(datetime.fromisoformat(v["ts"]) - row.ts))
+    return dict(min(same, key=lambda v: abs(_ts_of(v, row.ts) - row.ts)))
+
+
+def _ts_of(event: dict, default: datetime) -> datetime:
+    return datetime.fromisoformat(event["ts"]) if "ts" in event else default
 
 
 def latency_report(sends: list[Send]) -> str:

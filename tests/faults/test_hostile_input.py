@@ -80,6 +80,8 @@ def record(ledger: Ledger, sent: bytes, response, started: float, wall: datetime
                 "listener": raw["listener"],
                 "ts": _ts(raw.get("ts"), received).isoformat(),
                 "received_at": received.isoformat(),
+                "seconds": raw.get("seconds"),
+                **({"ua": raw["ua"]} if "ua" in raw else {}),
             },
         )
 
@@ -260,7 +262,9 @@ def test_hostile_input_never_fails_and_only_accepted_events_count(rig, catalog):
     assert not any(isinstance(c, int) and c >= 500 for c in statuses), statuses
     assert statuses[202] >= 100 and len(ledger.accepted) >= 100, statuses
     drained = wait_idle(set(ledger.accepted), timeout=120, what="after the fuzzing")
-    assert_counted_exactly(ledger, catalog)
+    # Plays close together from one address also trip the limits: their reasons are taken
+    # as stored, and still credited + filtered = accepted.
+    assert_counted_exactly(ledger, catalog, stateful=True)
     assert not PoisonEvent.objects.exists(), "an accepted event could not be counted"
     print(
         f"\n9: {len(ledger.sends)} requests ({hypothesis_requests} from Hypothesis, "

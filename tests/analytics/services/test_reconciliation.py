@@ -1,11 +1,10 @@
 """reconcile_counts: counters compared with (and rebuilt from) the stored events."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
 from analytics import tasks
 from analytics.models import (
@@ -27,8 +26,12 @@ from tests.conftest import make_artist, make_payload, make_track
 pytestmark = pytest.mark.django_db
 
 
+T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
 def ago(minutes: float) -> str:
-    return (timezone.now() - timedelta(minutes=minutes)).isoformat()
+    """Minutes before T0 + 30 min: one hour's bucket whatever the clock says."""
+    return (T0 + timedelta(minutes=30 - minutes)).isoformat()
 
 
 @pytest.fixture
