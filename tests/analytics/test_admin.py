@@ -61,3 +61,40 @@ def test_pipeline_health_is_for_staff_only(client):
     client.force_login(make_user())
     response = client.get("/admin/analytics/pipelinehealth/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admins_block_the_listeners_and_addresses_of_selected_events(admin_client):
+    from analytics.models import Block
+    from analytics.services.integrity import blocks
+
+    track = make_track()
+    spam = make_payload(track, listener="spammer", address="feedfacefeedface")
+    events_count(payloads=[spam])
+    url = reverse("admin:analytics_event_changelist")
+    for action in ("block_listeners", "block_addresses"):
+        response = admin_client.post(
+            url, {"action": action, "_selected_action": [spam["id"]]}, follow=True
+        )
+        assert response.status_code == 200
+    assert set(Block.objects.values_list("kind", "value")) == {
+        ("listener", "spammer"),
+        ("address", "feedfacefeedface"),
+    }
+    assert blocks.expiry == 0.0  # this process reads the blocks again on its next batch
+    events_count(payloads=[make_payload(track, listener="spammer", seconds=35.0, ts=spam["ts"])])
+    assert list(Event.objects.order_by("reason").values_list("reason", flat=True)) == [
+        "",
+        "blocked",
+    ]
+
+
+def test_ingest_keys_are_revoked_from_the_admin_never_shown(admin_client):
+    from analytics.models import IngestKey
+    from analytics.services.ingest_keys import ingest_key_create
+
+    row, key = ingest_key_create(name="partner")
+    url = reverse("admin:analytics_ingestkey_changelist")
+    listing = admin_client.get(url)
+    assert "partner" in listing.content.decode() and key not in listing.content.decode()
+    admin_client.post(url, {"action": "revoke", "_selected_action": [row.pk]}, follow=True)
+    assert IngestKey.objects.get(name="partner").revoked_at is not None
