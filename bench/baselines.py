@@ -1,27 +1,33 @@
 """Three baselines served by the same gunicorn as the real capture endpoint.
 
 BareEventsView is the ceiling: DRF parses and validates exactly like the capture endpoint
-(analytics.validation.event_validate) and answers 202 without doing anything with the
-events. DurableBareEventsView is the ceiling for any answer that means "durably accepted":
-the bare view plus the one step such an answer cannot skip, the valid events written and
-fsync'd to local disk before the 202 (with the spool's group commit; nothing reads them).
-NaiveEventsView is what one would build without a queue: validate, then bump the track's
-counter with one UPDATE per event, synchronously, before answering.
+(the client identified by its ingest key or cookie, browsers rate limited, each event
+checked by analytics.validation.event_validate, addresses hashed) and answers 202 without
+doing anything with the events. DurableBareEventsView is the ceiling for any answer that
+means "durably accepted": the bare view plus the one step such an answer cannot skip, the
+valid events written and fsync'd to local disk before the 202 (with the spool's group
+commit; nothing reads them). NaiveEventsView is what one would build without a queue:
+validate, then bump the track's counter with one UPDATE per event, synchronously, before
+answering. Crediting and filtering (services.integrity) are the worker's work, not the
+endpoint's: no baseline does them.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.addresses import address_hash
+from analytics.clients import Client, InvalidIngestKey, client_identify
+from analytics.ratelimit import rate_limit_retry_after
 from analytics.spool import Spool
-from analytics.validation import event_validate
+from analytics.validation import Edge, event_validate
 
 _UPDATES = {
     "play": "UPDATE analytics_trackstats SET plays = plays + 1 WHERE track_id = %s",
@@ -30,14 +36,38 @@ _UPDATES = {
 }
 
 
+def edge_of(client: Client, now: datetime) -> Edge:
+    """What the edge knows of a client's request, as analytics.services.capture builds it."""
+    return Edge(
+        now=now,
+        max_skew=timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS),
+        max_age=timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS),
+        trusted=client.trusted,
+        listener=client.listener,
+        address=address_hash(client.ip, now=now) if client.ip else "",
+        user_agent=client.user_agent,
+        address_hash=lambda ip: address_hash(ip, now=now),
+    )
+
+
+def _client(request) -> Client:
+    """The request's client, as the capture endpoint identifies and rate limits it."""
+    try:
+        client = client_identify(request._request)
+    except InvalidIngestKey as exc:
+        raise exceptions.AuthenticationFailed("Unknown or revoked ingest key.") from exc
+    if not client.trusted and (wait := rate_limit_retry_after(client.ip)) is not None:
+        raise exceptions.Throttled(wait)
+    return client
+
+
 def _validated(request) -> tuple[list[dict], list[dict]]:
+    edge = edge_of(_client(request), timezone.now())
     data = request.data
     raw_events = data if isinstance(data, list) else [data]
-    now = timezone.now()
-    skew = timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS)
     valid, rejected = [], []
     for index, raw in enumerate(raw_events):
-        payload, errors = event_validate(raw, listener_cookie=None, now=now, max_skew=skew)
+        payload, errors = event_validate(raw, edge=edge)
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:

@@ -3,12 +3,14 @@ events published straight to the events queue with the site's own confirmed publ
 (analytics.broker), and the same payloads as Celery `bench.noop` tasks, one per message."""
 
 import contextlib
+import functools
 import random
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from bench.context import LISTENERS, retry
+from bench.context import retry
+from bench.fans import BROWSER_UA, PLAY_SECONDS, fan_random
 
 
 def _queues() -> list:
@@ -67,25 +69,38 @@ def queues_delete() -> None:
 
 
 def payloads_make(n: int, first_track: int, last_track: int) -> list[dict]:
-    """Accepted-event payloads as the capture endpoint queues them (90% plays)."""
-    now = datetime.now(UTC).isoformat()
+    """Accepted-event payloads as the capture endpoint queues those of the bench's ingest-key
+    client (90% plays; random fans, their address hashed as the edge hashes it)."""
+    now = datetime.now(UTC)
+    stamp = now.isoformat()
     payloads = []
     for _ in range(n):
         roll = random.random()
         kind = "play" if roll < 0.9 else "like" if roll < 0.97 else "unlike"
+        listener, ip = fan_random()
         payloads.append(
             {
                 "id": str(uuid.uuid4()),
                 "type": kind,
                 "track": random.randint(first_track, last_track),
-                "listener": f"fan-{random.randint(1, LISTENERS)}",
-                "ts": now,
-                "received_at": now,
-                "seconds": 31.5 if kind == "play" else None,
+                "listener": listener,
+                "ts": stamp,
+                "received_at": stamp,
+                "seconds": PLAY_SECONDS if kind == "play" else None,
                 "source": "bench",
+                "address": _address(ip, now.date()),
+                "ua": BROWSER_UA,
             }
         )
     return payloads
+
+
+@functools.lru_cache(maxsize=100_000)
+def _address(ip: str, day: date) -> str:
+    """The edge's hash of a fan's address on `day` (one HMAC per address, not per event)."""
+    from analytics.addresses import address_hash
+
+    return address_hash(ip, now=datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 def publish(n: int, seed_info: dict, *, chunk: int = 5000) -> dict:

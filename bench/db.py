@@ -1,22 +1,36 @@
 """The bench's PostgreSQL database: create, migrate, copy and drop it, run SQL, seed the
-bench artists and tracks, count stored events, and bulk-load synthetic history."""
+bench artists, tracks and ingest key, count stored events, and bulk-load synthetic history."""
 
 import contextlib
 import time
 from datetime import datetime
 
-from bench.context import ARTISTS, LISTENERS, MARKER_TRACKS, TRACKS_PER_ARTIST, retry
+from bench.context import ARTISTS, MARKER_TRACKS, TRACKS_PER_ARTIST, retry
+from bench.fans import PLAY_SECONDS, TRACK_SECONDS
 
+# Listeners of the synthetic history, and the share of it filtered (bots, too_fast plays):
+# the stats pages read filtered hours as well as counters.
+HISTORY_LISTENERS = 100_000
+HISTORY_FILTERED = 0.03
+
+INGEST_KEY_NAME = "bench"
+# Events, counters, and the integrity rules' working sets (user agents and the day's
+# address key are kept: processes of this run may hold their ids and the key).
 ANALYTICS_TABLES = [
     "analytics_event",
     "analytics_trackstats",
     "analytics_artiststats",
     "analytics_trackhour",
+    "analytics_filteredhour",
     "analytics_tracklistener",
     "analytics_artistlistener",
     "analytics_listenerhour",
     "analytics_likestate",
     "analytics_poisonevent",
+    "analytics_listenerslot",
+    "analytics_listenerseconds",
+    "analytics_addresslistener",
+    "analytics_addresslikes",
 ]
 
 
@@ -82,15 +96,6 @@ def analytics_reset() -> None:
     sql(f"TRUNCATE {', '.join(ANALYTICS_TABLES)}")
 
 
-def counts() -> dict:
-    events, plays = sql(
-        "SELECT (SELECT count(*) FROM analytics_event), "
-        "(SELECT coalesce(sum(plays), 0) FROM analytics_trackstats)",
-        fetch=True,
-    )[0]
-    return {"events": int(events), "plays": int(plays)}
-
-
 def event_count() -> int:
     return retry(
         "counting events", lambda: sql("SELECT count(*) FROM analytics_event", fetch=True)
@@ -99,7 +104,8 @@ def event_count() -> int:
 
 # --- seeding ----------------------------------------------------------------------------------
 def seed() -> dict:
-    """Artists, tracks, marker tracks, and a member login with a token and a session."""
+    """Artists, tracks, marker tracks, a member login with a token and a session, and the
+    ingest key the bench sends events with."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
@@ -109,6 +115,7 @@ def seed() -> dict:
     tracks = _tracks_seed(user)
     token, _ = Token.objects.get_or_create(user=user)
     session = _session_create(user)
+    key_id, key = _ingest_key_make()
     load = sorted(t for t, marker in tracks if not marker)
     # Load tracks must be one contiguous id range (the wrk script picks ids in a range).
     assert load == list(range(load[0], load[-1] + 1)), "bench tracks are not contiguous"
@@ -123,6 +130,8 @@ def seed() -> dict:
         .id,
         "token": token.key,
         "session": session,
+        "ingest_key": key,
+        "ingest_key_id": key_id,
     }
 
 
@@ -140,10 +149,22 @@ def _tracks_seed(user) -> list[tuple[int, bool]]:
             track, _ = Track.objects.get_or_create(
                 artist=artist,
                 title=f"{slug} track {t:02d}",
-                defaults={"duration": 180.0, "audio": "tracks/none.wav"},
+                defaults={"duration": TRACK_SECONDS, "audio": "tracks/none.wav"},
             )
             tracks.append((track.id, marker))
+    # As long as bench/fans.py assumes, also in the database of an older run.
+    Track.objects.filter(id__in=[t for t, _ in tracks]).update(duration=TRACK_SECONDS)
     return tracks
+
+
+def _ingest_key_make() -> tuple[int, str]:
+    """A new ingest key for the bench's client (an earlier run's is deleted): (id, key)."""
+    from analytics.models import IngestKey
+    from analytics.services.ingest_keys import ingest_key_create
+
+    IngestKey.objects.filter(name=INGEST_KEY_NAME).delete()
+    row, key = ingest_key_create(name=INGEST_KEY_NAME)
+    return row.id, key
 
 
 def _session_create(user) -> str:
@@ -162,44 +183,53 @@ def _session_create(user) -> str:
 # --- synthetic history ------------------------------------------------------------------------
 HISTORY_SQL = """
 INSERT INTO analytics_event (id, type, track_id, listener, ts, received_at, seconds, source,
-                             counted_at)
+                             counted_at, reason)
 SELECT gen_random_uuid(), k.kind, %(first)s + (random() * %(span_tracks)s)::int,
        'fan-' || (1 + (random() * %(listeners)s)::int), k.ts, k.ts,
-       CASE WHEN k.kind = 'play' THEN 31.5 END, 'history', k.ts
+       CASE WHEN k.kind = 'play' THEN %(seconds)s END, 'history', k.ts,
+       CASE WHEN k.f < %(bots)s THEN 'bot'
+            WHEN k.f < %(filtered)s AND k.kind = 'play' THEN 'too_fast' ELSE '' END
 FROM (
     SELECT CASE WHEN r < 0.9 THEN 'play' WHEN r < 0.97 THEN 'like' ELSE 'unlike' END AS kind,
            %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz)
-               AS ts
+               AS ts,
+           random() AS f
     FROM (SELECT random() AS r FROM generate_series(1, %(n)s)) g
 ) k
 """
 
-# Counters and the sets behind them, rebuilt from the stored events (as reconciliation does,
-# hourly buckets in the same order: by track, then hour, so a track's week is a few pages).
+# Counters and the sets behind them, rebuilt from the stored events as reconciliation does:
+# counters from the credited events (reason ''), filtered hours from the others. Hourly
+# buckets in the same order: by track, then hour, so a track's week is a few pages.
 REBUILD_SQL = [
-    "TRUNCATE analytics_trackhour, analytics_tracklistener, analytics_artistlistener, "
-    "analytics_listenerhour, analytics_likestate, analytics_trackstats, analytics_artiststats",
+    "TRUNCATE analytics_trackhour, analytics_filteredhour, analytics_tracklistener, "
+    "analytics_artistlistener, analytics_listenerhour, analytics_likestate, "
+    "analytics_trackstats, analytics_artiststats",
     """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
        SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
               count(*) FILTER (WHERE type = 'like'), count(*) FILTER (WHERE type = 'unlike')
-       FROM analytics_event GROUP BY 1, 2 ORDER BY 1, 2""",
+       FROM analytics_event WHERE reason = '' GROUP BY 1, 2 ORDER BY 1, 2""",
+    """INSERT INTO analytics_filteredhour (track_id, hour, reason, events)
+       SELECT track_id, date_trunc('hour', ts), reason, count(*) FROM analytics_event
+       WHERE reason <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
     """INSERT INTO analytics_tracklistener (track_id, listener)
-       SELECT DISTINCT track_id, listener FROM analytics_event WHERE type = 'play'""",
+       SELECT DISTINCT track_id, listener FROM analytics_event
+       WHERE type = 'play' AND reason = ''""",
     """INSERT INTO analytics_artistlistener (artist_id, listener)
        SELECT DISTINCT t.artist_id, e.listener FROM analytics_event e
-       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play'""",
+       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play' AND e.reason = ''""",
     """INSERT INTO analytics_listenerhour (track_id, hour, listener)
        SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
-       WHERE type = 'play'""",
+       WHERE type = 'play' AND reason = ''""",
     """INSERT INTO analytics_likestate (track_id, listener, liked, ts, received_at, event_id)
        SELECT DISTINCT ON (track_id, listener) track_id, listener, type = 'like', ts,
               received_at, id
-       FROM analytics_event WHERE type IN ('like', 'unlike')
+       FROM analytics_event WHERE type IN ('like', 'unlike') AND reason = ''
        ORDER BY track_id, listener, ts DESC, received_at DESC, id DESC""",
     """INSERT INTO analytics_trackstats (track_id, plays, likes, listeners, updated_at)
        SELECT t.id,
               (SELECT count(*) FROM analytics_event e WHERE e.track_id = t.id
-                 AND e.type = 'play'),
+                 AND e.type = 'play' AND e.reason = ''),
               (SELECT count(*) FROM analytics_likestate s WHERE s.track_id = t.id AND s.liked),
               (SELECT count(*) FROM analytics_tracklistener l WHERE l.track_id = t.id), now()
        FROM mvsic_track t""",
@@ -215,8 +245,9 @@ REBUILD_SQL = [
 
 
 def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> float:
-    """Store n counted events spread between start and end, rebuild the counters from all
-    stored events, and leave the tables vacuumed and checkpointed; returns the seconds."""
+    """Store n counted events (a few filtered) spread between start and end, rebuild the
+    counters and filtered hours from all stored events, and leave the tables vacuumed and
+    checkpointed; returns the seconds."""
     from django.db import connection
 
     began = time.monotonic()
@@ -231,7 +262,10 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
                     "n": min(step, n - offset),
                     "first": seed_info["first_track"],
                     "span_tracks": seed_info["last_track"] - seed_info["first_track"],
-                    "listeners": LISTENERS * 10 - 1,
+                    "listeners": HISTORY_LISTENERS - 1,
+                    "seconds": PLAY_SECONDS,
+                    "bots": HISTORY_FILTERED * 2 / 3,
+                    "filtered": HISTORY_FILTERED,
                     "start": start,
                     "end": end,
                 },

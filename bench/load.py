@@ -8,7 +8,8 @@ import subprocess
 import sys
 import uuid
 
-from bench.context import BENCH, LISTENERS, LOADERS, WRK_CONNECTIONS, WRK_THREADS, log
+from bench.context import BENCH, LOADERS, WRK_CONNECTIONS, WRK_THREADS, log
+from bench.fans import LISTENERS, LISTENERS_PER_ADDRESS, PLAY_SECONDS, ingest_headers
 
 
 def wrk_ensure() -> str:
@@ -61,6 +62,8 @@ def nonce() -> str:
 
 
 def post_load(args, path: str, seconds: float, per_request: int, seed_info: dict) -> dict:
+    """wrk posting fan events as the bench's ingest-key client (bench/fans.py)."""
+    headers = ingest_headers(seed_info["ingest_key"])
     return wrk(
         args,
         path,
@@ -72,7 +75,10 @@ def post_load(args, path: str, seconds: float, per_request: int, seed_info: dict
             seed_info["last_track"],
             nonce(),
             LISTENERS,
+            LISTENERS_PER_ADDRESS,
+            PLAY_SECONDS,
         ),
+        headers=[f"{name}: {value}" for name, value in headers.items()],
     )
 
 
@@ -83,6 +89,7 @@ def openloop(args, mode, seed_info, rate: float, processes: int = 2) -> dict:
         command = [sys.executable, str(BENCH / "openloop.py"), "--port", str(args.port)]
         command += ["--rate", f"{rate / processes:.2f}", "--duration", str(mode["fresh_seconds"])]
         command += ["--threads", "64", "--token", seed_info["token"]]
+        command += ["--ingest-key", seed_info["ingest_key"]]
         command += ["--first-track", str(seed_info["first_track"])]
         command += ["--last-track", str(seed_info["last_track"])]
         if i == 0:

@@ -2,11 +2,13 @@
 
 Load: request i is due at start + i / rate, whatever happened to earlier requests, so a slow
 server shows up as late sends and queueing, not as a lower offered rate (no coordinated
-omission as long as `lateness` stays small). Each request carries one fresh event.
+omission as long as `lateness` stays small). Each request carries one fresh event of a random
+fan (bench/fans.py), sent as the bench's ingest-key client.
 
 Markers: each sampler thread owns a track that only it writes to. It posts one play, notes
-when the 202 arrived, then polls that track's stats API every `poll` seconds until the plays
-count moves: the difference is the freshness lag of that event.
+when the 202 arrived, then polls that track's stats API every `poll` seconds until the count
+of its events moves (plays, or filtered ones should a play not be credited): the difference
+is the freshness lag of that event.
 
 Prints one JSON object on stdout.
 """
@@ -16,28 +18,39 @@ import http.client
 import itertools
 import json
 import random
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
+
+# As a script Python puts bench/ first on the path: the repository root goes before it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.fans import PLAY_SECONDS, fan_random, ingest_headers
+
+HEADERS = {"Content-Type": "application/json"}  # and the ingest headers, set by main()
 
 
 def _post(conn: http.client.HTTPConnection, body: bytes) -> int:
-    conn.request("POST", "/api/v1/events/", body, {"Content-Type": "application/json"})
+    conn.request("POST", "/api/v1/events/", body, HEADERS)
     response = conn.getresponse()
     response.read()
     return response.status
 
 
 def _event(track: int, kind: str = "play") -> bytes:
+    listener, ip = fan_random()
     event = {
         "id": str(uuid.uuid4()),
         "type": kind,
         "track": track,
-        "listener": f"fan-{random.randint(1, 10_000)}",
+        "listener": listener,
+        "ip": ip,
         "source": "bench",
     }
     if kind == "play":
-        event["seconds"] = 31.5
+        event["seconds"] = PLAY_SECONDS
     return json.dumps(event).encode()
 
 
@@ -96,7 +109,8 @@ class Sampler:
         self.lost = 0
         self.accepted = 0
 
-    def _plays(self, conn) -> int:
+    def _shown(self, conn) -> int:
+        """The track's events the stats API shows: credited plays and filtered events."""
         conn.request(
             "GET",
             f"/api/v1/tracks/{self.track}/stats/",
@@ -106,12 +120,13 @@ class Sampler:
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"stats API answered {response.status}: {body[:200]!r}")
-        return json.loads(body)["plays"]
+        stats = json.loads(body)
+        return stats["plays"] + sum(stats.get("filtered", {}).values())
 
     def run(self) -> None:
         conn = http.client.HTTPConnection(self.args.host, self.args.port, timeout=30)
         while time.monotonic() < self.end:
-            before = self._plays(conn)
+            before = self._shown(conn)
             if _post(conn, _event(self.track)) != 202:
                 self.lost += 1
                 continue
@@ -120,7 +135,7 @@ class Sampler:
             deadline = accepted_at + self.args.give_up
             while True:
                 time.sleep(self.args.poll)
-                if self._plays(conn) > before:
+                if self._shown(conn) > before:
                     self.lags.append(time.monotonic() - accepted_at)
                     break
                 if time.monotonic() > deadline:
@@ -147,9 +162,11 @@ def main() -> None:
     parser.add_argument("--last-track", type=int, required=True)
     parser.add_argument("--marker-tracks", default="", help="comma-separated track ids")
     parser.add_argument("--token", default="")
+    parser.add_argument("--ingest-key", required=True)
     parser.add_argument("--poll", type=float, default=0.02)
     parser.add_argument("--give-up", type=float, default=30.0)
     args = parser.parse_args()
+    HEADERS.update(ingest_headers(args.ingest_key))
 
     load = Load(args)
     load.start = time.monotonic() + 0.2

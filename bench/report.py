@@ -1,5 +1,6 @@
 """The report of a run: the table of figures, the targets with their verdicts, the exact-count
-checks, and what machine and versions the run was on."""
+checks (bench/checks.py) with what was filtered, and what machine and versions the run was
+on."""
 
 import contextlib
 import os
@@ -8,6 +9,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
+from bench.checks import exactness, filtered_line
 from bench.context import ROOT
 
 INGEST_ORDER = ("events", "bare", "durable", "naive", "events_batch", "bare_batch")
@@ -53,6 +55,7 @@ def table(results: dict) -> tuple[str, list[dict]]:
     checks = exactness(results)
     lines.append("")
     lines.append("exact counts: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
+    lines.append(filtered_line(results))
     return "\n".join(lines), targets
 
 
@@ -227,20 +230,6 @@ def _cpu_lines(results: dict) -> list[str]:
             lines.append(f"  {w} worker(s): {shares}")
             lines.append(f"  no-op, concurrency {w}: {noop}")
     return lines
-
-
-def exactness(results: dict) -> dict:
-    checks = {}
-    if "http_drain" in results:
-        d = results["http_drain"]
-        checks["http"] = d["exact"]
-    for w, p in results.get("pipeline", {}).items():
-        checks[f"pipeline_{w}"] = p["events"]["exact"]
-    for share, f in results.get("freshness", {}).items():
-        checks[f"freshness_{share}"] = f["exact"]
-    if "soak" in results:
-        checks["soak"] = results["soak"]["exact"]
-    return checks
 
 
 def machine() -> dict:

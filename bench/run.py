@@ -12,6 +12,10 @@ baselines measured in the same run (the machine is small and shared):
 4. history    dashboard and stats API time with 10 thousand and 10 million stored events.
 5. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
 
+The bench sends events as a server-side client with an ingest key, for random fans
+(bench/fans.py), and checks every count (bench/checks.py): each accepted event stored once,
+each stored one credited or filtered, the filtered ones reported by reason.
+
 Prints one table and writes bench/results/<timestamp>.json and bench/results/latest.json.
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.broker import queues_delete, queues_purge
+from bench.checks import exactness
 from bench.context import (
     INTERRUPTIONS,
     RESULTS,
@@ -44,7 +49,7 @@ from bench.db import analytics_reset, database_prepare, seed
 from bench.load import wrk_ensure
 from bench.phases import freshness, history, ingest, micro, pipeline, profile, soak
 from bench.procs import free_port, web_start
-from bench.report import exactness, machine, table
+from bench.report import machine, table
 from bench.resources import memory_sum
 
 MODES = {

@@ -3,6 +3,7 @@ from a 202 to the stats API showing the event under open-loop load at 50% and 90
 
 import time
 
+from bench.checks import counted_check, tally, tally_change
 from bench.context import log
 from bench.db import event_count
 from bench.load import openloop, post_load
@@ -68,20 +69,20 @@ def _share_run(args, mode, seed_info, procs, rate: float, share: float) -> dict:
     """Open-loop load at `rate` (`share` of the sustained rate), then every event counted."""
     log(f"freshness: open-loop {rate:.0f} events/s ({share:.0%} of sustained)")
     settle(procs)
-    base = event_count()
+    before = tally()
     result = openloop(args, mode, seed_info, rate)
-    # Every request got an answer: the count must move by exactly the 202s.
+    # Every request got an answer: the stored events must move by exactly the 202s.
     accepted = result["by_status"].get("202", 0) + result["markers_accepted"]
-    wait_count(base + accepted, procs, timeout=args.drain_timeout)
+    wait_count(before["events"] + accepted, procs, timeout=args.drain_timeout)
     settle(procs)
-    result["counted"] = event_count() - base
+    result.update(counted_check(tally_change(before, tally()), accepted))
     result["accepted"] = accepted
-    result["exact"] = result["counted"] == accepted
     result["share"] = share
     log(
         f"  achieved {result['rate_achieved']:.0f}/s, late p99 "
         f"{result['late_p99_ms']:.0f} ms, {result['samples']} markers: lag p50 "
         f"{result['lag_p50_ms'] or 0:.0f} p95 {result['lag_p95_ms'] or 0:.0f} "
-        f"p99 {result['lag_p99_ms'] or 0:.0f} ms"
+        f"p99 {result['lag_p99_ms'] or 0:.0f} ms; {accepted} accepted, "
+        f"{result['filtered']} filtered {result['filtered_by_reason']}; exact={result['exact']}"
     )
     return result

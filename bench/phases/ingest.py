@@ -3,8 +3,8 @@ counting what it accepted."""
 
 import statistics
 
+from bench.checks import counted_check, tally, tally_change
 from bench.context import BATCH, log
-from bench.db import event_count
 from bench.load import add_counts, post_load
 from bench.procs import workers_running
 from bench.resources import cpu_delta, cpu_snapshot, memory_sum
@@ -22,15 +22,16 @@ ENDPOINTS = [
 
 def run(args, mode, seed_info, results) -> None:
     """The endpoints under load, then the events they accepted counted by one worker."""
-    base = event_count()
+    before = tally()
     accepted, sent = endpoints_load(args, mode, seed_info, results)
     results["memory"] = {"web": memory_sum(args.web.pid)}
     log(f"draining the {accepted} events accepted over HTTP (one worker)")
-    d = drain_http(args, base, accepted, sent)
+    d = drain_http(args, before, accepted, sent)
     results["http_drain"] = d
     log(
         f"  counted {d['counted']} of {d['sent']} sent ({d['accepted']} answered 202): "
-        f"{d['rate']:.0f} ev/s"
+        f"{d['credited']} credited, {d['filtered']} filtered {d['filtered_by_reason']}; "
+        f"{d['rate']:.0f} ev/s; exact={d['exact']}"
     )
 
 
@@ -114,18 +115,18 @@ def _summary_log(name: str, path: str, run: dict) -> None:
     log(f"      CPU ms per request: {run['cpu_ms_per_request']}")
 
 
-def drain_http(args, base: int, accepted: int, sent: int) -> dict:
+def drain_http(args, before: dict, accepted: int, sent: int) -> dict:
     """Count what the ingest phase accepted. wrk stops with requests in flight (served, never
-    read), so the count must land between the 202s it read and the requests it generated."""
+    read), so the stored events must land between the 202s it read and the events it
+    generated; each credited or filtered."""
     with workers_running(args, 1) as (procs, ready):
-        wait_count(base + accepted, procs, timeout=args.drain_timeout)
+        wait_count(before["events"] + accepted, procs, timeout=args.drain_timeout)
         done = settle(procs)
-    counted = event_count() - base
+    check = counted_check(tally_change(before, tally()), accepted, sent=sent)
     return {
         "accepted": accepted,
         "sent": sent,
-        "counted": counted,
+        **check,
         "seconds": done - ready,
-        "rate": counted / (done - ready),
-        "exact": accepted <= counted <= sent,
+        "rate": check["counted"] / (done - ready),
     }

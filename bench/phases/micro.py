@@ -7,10 +7,10 @@ round trip (analytics.broker) and counting batches of several sizes (services.co
 import json
 import time
 import uuid
-from datetime import timedelta
 
 from bench.broker import payloads_make, queues_purge
 from bench.context import log
+from bench.fans import BROWSER_UA, PLAY_SECONDS, fan
 
 
 def run(args, mode, seed_info, results) -> None:
@@ -21,18 +21,24 @@ def run(args, mode, seed_info, results) -> None:
 
     from analytics import validation, wire
     from analytics.broker import BrokerPublisher
+    from analytics.clients import Client
     from analytics.services.counting import events_count
+    from bench.baselines import edge_of
 
+    listener, ip = fan(1)
     raw = {
         "id": str(uuid.uuid4()),
         "type": "play",
         "track": seed_info["first_track"],
-        "listener": "fan-1",
-        "seconds": 31.5,
+        "listener": listener,
+        "ip": ip,
+        "seconds": PLAY_SECONDS,
         "source": "bench",
     }
     body = json.dumps(raw).encode()
-    now, skew = timezone.now(), timedelta(seconds=300)
+    # A request of the bench's ingest-key client, as the edge sees it.
+    client = Client(ip="127.0.0.1", user_agent=BROWSER_UA, ingest_key=seed_info["ingest_key_id"])
+    edge = edge_of(client, timezone.now())
     micro = {}
 
     def per_call(fn, n=20_000):
@@ -42,10 +48,8 @@ def run(args, mode, seed_info, results) -> None:
         return (time.perf_counter() - started) / n * 1e6
 
     micro["json_parse_us"] = per_call(lambda: json.loads(body))
-    micro["validate_us"] = per_call(
-        lambda: validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)
-    )
-    payload = validation.event_validate(raw, listener_cookie=None, now=now, max_skew=skew)[0]
+    micro["validate_us"] = per_call(lambda: validation.event_validate(raw, edge=edge))
+    payload = validation.event_validate(raw, edge=edge)[0]
     serializer = wire.PUBLISH_OPTIONS["serializer"]
     micro["message_encode_us"] = per_call(lambda: dumps(wire.events_body([payload]), serializer))
     hundred = payloads_make(100, 1, 1)

@@ -5,8 +5,9 @@ import os
 import time
 
 from bench.broker import noop_publish, publish, queue_depth
+from bench.checks import counted_check, tally, tally_change
 from bench.context import log
-from bench.db import analytics_reset, counts
+from bench.db import analytics_reset
 from bench.procs import workers_running
 from bench.resources import cpu_delta, cpu_snapshot, memory_sum
 from bench.waits import wait_count
@@ -32,7 +33,7 @@ def run(args, mode, seed_info, results) -> None:
 def events_count(args, seed_info, n: int, w: int) -> dict:
     """n events published, then counted by w batch worker processes."""
     log(f"pipeline: {n} events, {w} batch worker process(es)")
-    before = counts()
+    before = tally()
     published = publish(n, seed_info)
     with workers_running(args, w) as (procs, ready):
         cpu_before = cpu_snapshot()
@@ -40,7 +41,7 @@ def events_count(args, seed_info, n: int, w: int) -> dict:
         done = wait_count(before["events"] + n, procs, timeout=args.drain_timeout, marks=marks)
         rss = {p.name: memory_sum(p.pid) for p in procs}
         cpu = cpu_delta(cpu_before, cpu_snapshot())
-    after = counts()
+    change = tally_change(before, tally())
     lo, hi = sorted(marks)
     events = {
         "published": n,
@@ -49,17 +50,20 @@ def events_count(args, seed_info, n: int, w: int) -> dict:
         "seconds": done - ready,
         "rate": n / (done - ready),
         "steady_rate": (hi - lo) / (marks[hi] - marks[lo]) if marks[hi] != marks[lo] else None,
-        "counted": after["events"] - before["events"],
-        "plays_counted": after["plays"] - before["plays"],
+        **counted_check(change, n),
+        "plays_credited": change["plays_credited"],
+        "plays_filtered": change["plays_filtered"],
         "plays_published": published["plays"],
         "rss": rss,
         "cpu_us_per_event": _us_per(cpu, n),
     }
-    events["exact"] = events["counted"] == n and events["plays_counted"] == published["plays"]
+    # Every published play is on the track counters or filtered.
+    plays = events["plays_credited"] + events["plays_filtered"]
+    events["exact"] = events["exact"] and plays == published["plays"]
     log(
         f"  counted {events['counted']}/{n} in {events['seconds']:.2f}s = "
         f"{events['rate']:.0f} events/s (steady {events['steady_rate'] or 0:.0f}); "
-        f"exact={events['exact']}"
+        f"{events['filtered']} filtered {events['filtered_by_reason']}; exact={events['exact']}"
     )
     return events
 

@@ -3,8 +3,8 @@
 import time
 
 from bench.broker import publish
+from bench.checks import counted_check, tally, tally_change
 from bench.context import log
-from bench.db import counts
 from bench.procs import workers_running
 from bench.resources import memory, memory_sum
 from bench.waits import wait_count
@@ -15,7 +15,7 @@ def run(args, mode, seed_info, results) -> None:
     n = mode["soak_events"]
     warm_n = min(50_000, max(n // 10, 100))
     log(f"soak: one batch worker, {warm_n} warm-up events, then {n} events")
-    before = counts()
+    before = tally()
     publish(warm_n, seed_info)
     with workers_running(args, 1) as (procs, _ready):
         wait_count(before["events"] + warm_n, procs, timeout=args.drain_timeout)
@@ -27,7 +27,7 @@ def run(args, mode, seed_info, results) -> None:
         time.sleep(1)
         rss_after = memory_sum(procs[0].pid)
         main_before = memory(procs[0].pid)[procs[0].pid]
-    after = counts()
+    check = counted_check(tally_change(before, tally()), warm_n + n)
     growth = rss_after["rss_mb"] / rss_before["rss_mb"] - 1
     results["soak"] = {
         "events": n,
@@ -38,10 +38,10 @@ def run(args, mode, seed_info, results) -> None:
         "rss_after": rss_after,
         "main_process_after": main_before,
         "growth": growth,
-        "counted": after["events"] - before["events"],
-        "exact": after["events"] - before["events"] == warm_n + n,
+        **check,
     }
     log(
         f"  worker RSS {rss_before['rss_mb']:.0f} -> {rss_after['rss_mb']:.0f} MiB "
-        f"({growth:+.1%}); {n} events in {done - started:.0f}s; exact={results['soak']['exact']}"
+        f"({growth:+.1%}); {n} events in {done - started:.0f}s; {check['filtered']} filtered "
+        f"{check['filtered_by_reason']}; exact={check['exact']}"
     )
