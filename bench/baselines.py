@@ -12,8 +12,6 @@ answering. Crediting and filtering (services.integrity) are the worker's work, n
 endpoint's: no baseline does them.
 """
 
-from datetime import datetime, timedelta
-
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -23,31 +21,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.addresses import address_hash
 from analytics.clients import Client, InvalidIngestKey, client_identify
 from analytics.ratelimit import rate_limit_retry_after
+from analytics.services.capture import edge_of
 from analytics.spool import Spool
-from analytics.validation import Edge, event_validate
+from analytics.validation import event_validate
 
 _UPDATES = {
     "play": "UPDATE analytics_trackstats SET plays = plays + 1 WHERE track_id = %s",
     "like": "UPDATE analytics_trackstats SET likes = likes + 1 WHERE track_id = %s",
     "unlike": "UPDATE analytics_trackstats SET likes = likes - 1 WHERE track_id = %s",
 }
-
-
-def edge_of(client: Client, now: datetime) -> Edge:
-    """What the edge knows of a client's request, as analytics.services.capture builds it."""
-    return Edge(
-        now=now,
-        max_skew=timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS),
-        max_age=timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS),
-        trusted=client.trusted,
-        listener=client.listener,
-        address=address_hash(client.ip, now=now) if client.ip else "",
-        user_agent=client.user_agent,
-        address_hash=lambda ip: address_hash(ip, now=now),
-    )
 
 
 def _client(request) -> Client:

@@ -7,7 +7,7 @@ broker before this returns.
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,17 +31,7 @@ def events_accept(*, raw_events: list, client: Client) -> Acceptance:
     Raises broker.PublishFailed when neither the spool nor the broker could take them, and
     DatabaseError when track ids must be checked and the database does not answer.
     """
-    now = timezone.now()
-    edge = Edge(
-        now=now,
-        max_skew=timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS),
-        max_age=timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS),
-        trusted=client.trusted,
-        listener=client.listener,
-        address=address_hash(client.ip, now=now) if client.ip else "",
-        user_agent=client.user_agent,
-        address_hash=lambda ip: address_hash(ip, now=now),
-    )
+    edge = edge_of(client, timezone.now())
     valid: list[tuple[int, dict]] = []
     rejected: list[dict] = []
     for index, raw in enumerate(raw_events):
@@ -61,6 +51,20 @@ def events_accept(*, raw_events: list, client: Client) -> Acceptance:
     if payloads:
         relay.events_hand_over(payloads)
     return Acceptance(accepted=len(payloads), rejected=rejected)
+
+
+def edge_of(client: Client, now: datetime) -> Edge:
+    """What the edge knows of a client's request, for every event in it."""
+    return Edge(
+        now=now,
+        max_skew=timedelta(seconds=settings.MVSIC_MAX_CLOCK_SKEW_SECONDS),
+        max_age=timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS),
+        trusted=client.trusted,
+        listener=client.listener,
+        address=address_hash(client.ip, now=now) if client.ip else "",
+        user_agent=client.user_agent,
+        address_hash=lambda ip: address_hash(ip, now=now),
+    )
 
 
 class _TrackCache:

@@ -22,8 +22,8 @@ def run(args, mode, seed_info, results) -> None:
     from analytics import validation, wire
     from analytics.broker import BrokerPublisher
     from analytics.clients import Client
+    from analytics.services.capture import edge_of
     from analytics.services.counting import events_count
-    from bench.baselines import edge_of
 
     listener, ip = fan(1)
     raw = {
