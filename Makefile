@@ -26,6 +26,10 @@ services: ## Make sure the test database server (TEST_DATABASE_URL) and the brok
 	@DATABASE_URL=$(TEST_DATABASE_URL) sh scripts/ensure-postgres.sh
 	@sh scripts/ensure-rabbitmq.sh
 
+# make run is for development: debug mode (the development secret key and the demo logins
+# are refused without it) unless DJANGO_DEBUG is set in the environment.
+run migrate seed: export DJANGO_DEBUG ?= true
+
 migrate: venv ## Apply migrations to the site's database (SQLite in var/ unless DATABASE_URL)
 	$(BIN)/python manage.py migrate --noinput
 

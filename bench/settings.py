@@ -7,9 +7,11 @@ the same broker costs as the events queue. Everything else is mvsic.settings unc
 
 import os
 
-from mvsic.queues import quorum_queue
-from mvsic.settings import *  # noqa: F403
-from mvsic.settings import CELERY_TASK_QUEUES, VAR_DIR
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-" + "b" * 40)
+
+from mvsic.queues import quorum_queue  # noqa: E402
+from mvsic.settings import *  # noqa: E402,F403
+from mvsic.settings import CELERY_TASK_QUEUES, VAR_DIR  # noqa: E402
 
 ROOT_URLCONF = "bench.urls"
 

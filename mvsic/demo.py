@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
 from mvsic.melody import melody_render
@@ -79,7 +80,7 @@ DEMO_ARTISTS = (
 @dataclass
 class DemoLogin:
     username: str
-    password: str
+    password: str | None  # None: a login that existed before, left as it was
 
 
 @dataclass
@@ -98,16 +99,23 @@ class DemoCatalog:
 
 
 def _demo_user_ensure(*, username: str, superuser: bool = False) -> tuple[object, bool]:
+    """The demo login, created with the demo password; an existing user is never changed
+    (no new password, no promotion)."""
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username)
-    changed = created or not user.check_password(DEMO_PASSWORD)
-    if changed:
-        user.set_password(DEMO_PASSWORD)
-    if superuser and not (user.is_staff and user.is_superuser):
-        user.is_staff = user.is_superuser = changed = True
-    if changed:
-        user.save()
-    return user, created
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user, False
+    if superuser:
+        user = User.objects.create_superuser(username=username, password=DEMO_PASSWORD)
+    else:
+        user = User.objects.create_user(username=username, password=DEMO_PASSWORD)
+    return user, True
+
+
+def _login_of(user) -> DemoLogin:
+    """The login to print: the demo password only if it still opens this account."""
+    works = check_password(DEMO_PASSWORD, user.password)  # no re-hash, no save
+    return DemoLogin(username=user.username, password=DEMO_PASSWORD if works else None)
 
 
 @transaction.atomic
@@ -118,7 +126,7 @@ def demo_catalog_ensure() -> DemoCatalog:
     missing from the media storage is synthesised again.
     """
     created: list[str] = []
-    _, admin_created = _demo_user_ensure(username=DEMO_ADMIN_USERNAME, superuser=True)
+    admin, admin_created = _demo_user_ensure(username=DEMO_ADMIN_USERNAME, superuser=True)
     if admin_created:
         created.append(f"user {DEMO_ADMIN_USERNAME}")
     artists = []
@@ -128,9 +136,10 @@ def demo_catalog_ensure() -> DemoCatalog:
             created.append(f"user {spec.slug}")
         artist = Artist.objects.filter(slug=spec.slug).first()
         if artist is None:
-            artist = artist_create(name=spec.name, slug=spec.slug, bio=spec.bio, members=[user])
+            members = [user] if user_created else []  # no one else's account gains access
+            artist = artist_create(name=spec.name, slug=spec.slug, bio=spec.bio, members=members)
             created.append(f"artist {spec.slug}")
-        else:
+        elif user_created:
             artist.members.add(user)
         existing = {t.title: t for t in artist.tracks.all()}
         tracks = []
@@ -159,12 +168,12 @@ def demo_catalog_ensure() -> DemoCatalog:
             DemoArtist(
                 slug=artist.slug,
                 name=artist.name,
-                login=DemoLogin(username=user.username, password=DEMO_PASSWORD),
+                login=_login_of(user),
                 tracks=tracks,
             )
         )
     return DemoCatalog(
-        admin=DemoLogin(username=DEMO_ADMIN_USERNAME, password=DEMO_PASSWORD),
+        admin=_login_of(admin),
         artists=artists,
         created=created,
     )

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mvsic")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-" + "t" * 40)
 os.environ.setdefault("MVSIC_EVENTS_QUEUE", f"mvsic.test.events.{os.getpid()}")
 os.environ.setdefault("MVSIC_DEFAULT_QUEUE", f"mvsic.test.default.{os.getpid()}")
 os.environ.setdefault("MVSIC_SPOOL_DIR", f"/tmp/mvsic-test-spool-{os.getpid()}")  # noqa: S108

@@ -42,7 +42,7 @@ def demo(settings, tmp_path, transactional_db) -> dict:
     settings.MVSIC_PLAY_THRESHOLD_SECONDS = 2
     settings.MVSIC_DASHBOARD_REFRESH_SECONDS = 1
     out = io.StringIO()
-    call_command("seed_demo", "--json", stdout=out, stderr=io.StringIO())
+    call_command("seed_demo", "--json", "--force", stdout=out, stderr=io.StringIO())
     return json.loads(out.getvalue())
 
 

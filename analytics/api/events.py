@@ -8,6 +8,7 @@ gives the endpoint its OpenAPI schema and OPTIONS answer. Errors are answered as
 
 import io
 import math
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -59,8 +60,11 @@ def events_capture(request: HttpRequest) -> HttpResponse:
             raise BadIngestKey() from exc
         except DatabaseError as exc:
             raise DatabaseUnavailable() from exc
-        if not client.trusted and (retry := rate_limit_retry_after(client.ip)) is not None:
-            return _too_many(retry)
+        if not client.trusted:
+            if (other := cross_site(request)) is not None:
+                raise exceptions.PermissionDenied(f"Events are not taken from {other}.")
+            if (retry := rate_limit_retry_after(client.ip)) is not None:
+                return _too_many(retry)
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise exceptions.UnsupportedMediaType(content_type or "(none)")
@@ -90,6 +94,23 @@ def events_capture(request: HttpRequest) -> HttpResponse:
         return _json_bytes(_ALL_ACCEPTED % result.accepted, status.HTTP_202_ACCEPTED)
     code = status.HTTP_202_ACCEPTED if result.accepted else status.HTTP_400_BAD_REQUEST
     return _json_response({"accepted": result.accepted, "rejected": result.rejected}, code)
+
+
+def cross_site(request: HttpRequest) -> str | None:
+    """What names another site as the sender of a browser's request, or None.
+
+    A browser sends `Sec-Fetch-Site` (cross-site for another site's page) and, with a POST,
+    `Origin`; either one naming another site refuses the request. Non-browser clients send
+    neither. The site's own origin, and those in DJANGO_CSRF_TRUSTED_ORIGINS, are allowed.
+    """
+    if request.META.get("HTTP_SEC_FETCH_SITE") == "cross-site":
+        return "another site (Sec-Fetch-Site: cross-site)"
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None or origin in settings.CSRF_TRUSTED_ORIGINS:
+        return None
+    if urlsplit(origin).netloc == request.get_host():
+        return None
+    return f"the origin {origin[:100]}"
 
 
 def _too_many(retry_after: float) -> HttpResponse:
@@ -156,6 +177,7 @@ class EventsView(APIView):
             202: serializers.AcceptanceSerializer,
             400: serializers.AcceptanceSerializer,
             401: OpenApiResponse(description="Unknown or revoked ingest key"),
+            403: OpenApiResponse(description="A browser request sent from another site"),
             413: OpenApiResponse(description="Body over 1 MiB"),
             415: OpenApiResponse(description="Content-Type is not application/json"),
             429: OpenApiResponse(

@@ -22,7 +22,7 @@ def media_root(settings, tmp_path):
 
 def seed(*args) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("seed_demo", *args, stdout=out, stderr=err)
+    call_command("seed_demo", "--force", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -131,3 +131,33 @@ def test_json_mode_tells_the_admin_login_on_stderr_only():
 
     assert "admin" not in json.loads(out)
     assert "admin" in err
+
+
+def test_it_refuses_to_run_outside_debug_without_force(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DJANGO_DEBUG=true, or with --force"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not get_user_model().objects.exists()
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    assert get_user_model().objects.filter(username=demo.DEMO_ADMIN_USERNAME).exists()
+
+
+def test_existing_users_are_never_changed():
+    User = get_user_model()
+    admin = User.objects.create_user(username="admin", password="a-real-secret-9")
+    artist_login = User.objects.create_user(username="aurora-lanes", password="another-1")
+    hashes = {u.username: u.password for u in (admin, artist_login)}
+
+    out, _ = seed()
+
+    for user in User.objects.filter(username__in=hashes):
+        assert user.password == hashes[user.username]
+        assert not user.is_staff and not user.is_superuser
+    assert not Artist.objects.get(slug="aurora-lanes").members.filter(pk=artist_login.pk).exists()
+    assert "(existing user, password unchanged)" in out
+    body = json.loads(seed("--json")[0])
+    aurora = next(a for a in body["artists"] if a["slug"] == "aurora-lanes")
+    assert aurora["password"] is None

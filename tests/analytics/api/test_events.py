@@ -411,3 +411,41 @@ def test_bad_requests_change_nothing_already_accepted(client, queue):
     client.force_login(member)
     body = client.get(f"/api/v1/tracks/{track.id}/stats/").json()
     assert (body["plays"], body["likes"], body["listeners"]) == (3, 1, 3)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "cross-site"},
+    ],
+)
+def test_a_browser_request_from_another_site_is_a_403(browser, queue, track, headers):
+    response = post(browser, make_event(track), **headers)
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("Events are not taken from")
+    assert queue() == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_ORIGIN": "https://app.mvsic.example"},  # listed in CSRF_TRUSTED_ORIGINS
+    ],
+)
+def test_the_sites_own_pages_and_trusted_origins_are_served(
+    browser, queue, track, headers, settings
+):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.mvsic.example"]
+    assert post(browser, make_event(track), **headers).status_code == 202
+    assert len(queue()) == 1
+
+
+def test_an_ingest_key_client_is_not_held_to_the_origin(client, queue, track):
+    response = post(client, make_event(track), HTTP_ORIGIN="https://partner.example")
+    assert response.status_code == 202
