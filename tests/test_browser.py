@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from analytics.models import Event
-from tests.conftest import BROWSER_UA, ROOT, worker_running
+from tests.conftest import BROWSER_UA, ROOT, wait_for, worker_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -151,7 +151,7 @@ def test_a_fans_play_and_like_reach_the_open_dashboard_without_reload(
 
     assert len(plays) == 1
     event = plays[0]
-    assert set(event) == {"id", "type", "track", "seconds", "source"}  # the cookie names the fan
+    assert set(event) == {"id", "ts", "type", "track", "seconds", "source"}  # the cookie: the fan
     assert (event["type"], event["track"], event["source"]) == ("play", track["id"], "track-page")
     assert event["seconds"] >= 2
     # The ORM runs outside Playwright's event loop, in a thread of its own.
@@ -222,3 +222,48 @@ def test_the_dashboard_says_when_a_refresh_fails_and_recovers(demo, chromium, li
     page.wait_for_selector("[data-refresh-error]", state="hidden", timeout=15_000)
     assert page.text_content("[data-updated-ago]") in {"updated just now", "updated 1 s ago"}
     context.close()
+
+
+def test_like_then_unlike_keep_their_order_when_the_servers_clock_steps_back(
+    demo, chromium, live_server, worker
+):
+    """The player stamps events on the page's monotonic clock, anchored to the server's time
+    when the page was made: the web host's clock stepping back between a like and an unlike
+    (an NTP correction, or another host behind the balancer) does not flip them."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    track = demo["artists"][2]["tracks"][0]
+    page = chromium.new_context(user_agent=BROWSER_UA).new_page()
+    sent = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/v1/events/") else None,
+    )
+    page.goto(f"{live_server.url}/tracks/{track['id']}/")
+    page.click("[data-like]")
+    page.wait_for_selector('[data-like][data-sync="sent"]')
+    real_now = timezone.now
+    # Two minutes back: an NTP step, or a host behind the balancer with a slow clock.
+    with mock.patch("django.utils.timezone.now", lambda: real_now() - timedelta(minutes=2)):
+        page.click("[data-like]")  # the unlike
+        page.wait_for_selector('[data-like][data-sync="sent"]')
+    assert [e["type"] for e in sent] == ["like", "unlike"]
+    assert sent[0]["ts"] < sent[1]["ts"]
+
+    def latest() -> tuple:
+        from analytics.models import LikeState, TrackStats
+
+        if Event.objects.filter(track_id=track["id"]).count() < 2:
+            return None
+        states = list(
+            LikeState.objects.filter(track_id=track["id"]).values_list("liked", flat=True)
+        )
+        return states, TrackStats.objects.get(track_id=track["id"]).likes
+
+    with ThreadPoolExecutor(1) as pool:  # the ORM stays out of Playwright's event loop
+        counted = pool.submit(wait_for, latest, 30).result()
+    assert counted == ([False], 0)  # the unlike, sent last, is the fan's latest word
+    page.close()

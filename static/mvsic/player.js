@@ -14,6 +14,19 @@
   var END_SLACK_SECONDS = 0.25;
   var RETRY_DELAYS_MS = [1000, 3000, 8000];
 
+  // When it happened, on a clock that only moves forward: the server's time when the page was
+  // made, plus the page's own monotonic time since (performance.now). A wrong clock on the
+  // fan's device, or a step of the server's clock, cannot reorder a like and an unlike.
+  var pageTime = document.querySelector("[data-server-time]");
+  var serverOrigin = pageTime ? Date.parse(pageTime.dataset.serverTime) : NaN;
+  var perfOrigin = window.performance ? performance.now() : 0;
+
+  function eventTime() {
+    var now = window.performance ? performance.now() : perfOrigin;
+    var base = isNaN(serverOrigin) ? Date.now() - now : serverOrigin - perfOrigin;
+    return new Date(base + now).toISOString();
+  }
+
   function uuid4() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
       return window.crypto.randomUUID();
@@ -145,6 +158,7 @@
     var self = this;
     var event = {
       id: uuid4(),
+      ts: eventTime(),
       type: "play",
       track: this.track,
       seconds: Math.round(this.listened * 10) / 10,
@@ -183,6 +197,7 @@
       storage.set(self.likeKey(), liked ? "1" : "0");
       var event = {
         id: uuid4(),
+        ts: eventTime(),
         type: liked ? "like" : "unlike",
         track: self.track,
         source: self.source,
