@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -19,16 +20,27 @@ from analytics.models import (
     UserAgent,
 )
 from analytics.services.integrity import lists_changed
+from mvsic.admin_scope import ArtistScopedAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Raw pipeline data is written by workers only; admins look, they do not edit."""
+    """Raw pipeline data is written by workers only; admins look, they never edit or delete
+    (deleting an event would remove its dedupe key, and a redelivery would count again)."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TrackDataAdmin(ReadOnlyAdmin, ArtistScopedAdmin):
+    """A track's events and figures: staff see those of their own artists only."""
+
+    artist_path = "track__artist"
 
 
 def _block(request, events, kind: str, field: str) -> None:
@@ -41,27 +53,25 @@ def _block(request, events, kind: str, field: str) -> None:
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(TrackDataAdmin):
     list_display = ["id", "type", "track", "listener", "ts", "source", "reason", "address"]
-    list_filter = ["type", "reason", "source", "track__artist"]
+    list_filter = ["type", "reason", "source", ("track__artist", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=id", "listener", "=address", "track__title"]
     date_hierarchy = "ts"
     list_select_related = ["track"]
     show_full_result_count = False
     actions = ["block_listeners", "block_addresses"]
 
-    @admin.action(description="Block the listeners of the selected events", permissions=["view"])
+    @admin.action(description="Block the listeners of the selected events", permissions=["block"])
     def block_listeners(self, request, queryset):
         _block(request, queryset, BlockKind.LISTENER, "listener")
 
-    @admin.action(
-        description="Block the address hashes of the selected events", permissions=["view"]
-    )
+    @admin.action(description="Block the address hashes of these events", permissions=["block"])
     def block_addresses(self, request, queryset):
         _block(request, queryset, BlockKind.ADDRESS, "address")
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj)
+    def has_block_permission(self, request):
+        return request.user.has_perm("analytics.add_block")
 
 
 @admin.register(Block)
@@ -102,41 +112,43 @@ class UserAgentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FilteredHour)
-class FilteredHourAdmin(ReadOnlyAdmin):
+class FilteredHourAdmin(TrackDataAdmin):
     list_display = ["track", "hour", "reason", "events"]
-    list_filter = ["reason", "track__artist"]
+    list_filter = ["reason", ("track__artist", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "hour"
     list_select_related = ["track"]
 
 
 @admin.register(TrackStats)
-class TrackStatsAdmin(ReadOnlyAdmin):
+class TrackStatsAdmin(TrackDataAdmin):
     list_display = ["track", "plays", "likes", "listeners", "updated_at"]
-    list_filter = ["track__artist"]
+    list_filter = [("track__artist", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["track__title", "track__artist__name"]
     list_select_related = ["track__artist"]
     ordering = ["-plays"]
 
 
 @admin.register(ArtistStats)
-class ArtistStatsAdmin(ReadOnlyAdmin):
+class ArtistStatsAdmin(TrackDataAdmin):
+    artist_path = "artist"
+
     list_display = ["artist", "plays", "likes", "listeners", "updated_at"]
     search_fields = ["artist__name"]
     ordering = ["-plays"]
 
 
 @admin.register(TrackHour)
-class TrackHourAdmin(ReadOnlyAdmin):
+class TrackHourAdmin(TrackDataAdmin):
     list_display = ["track", "hour", "plays", "likes", "unlikes"]
-    list_filter = ["track__artist"]
+    list_filter = [("track__artist", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "hour"
     list_select_related = ["track"]
 
 
 @admin.register(LikeState)
-class LikeStateAdmin(ReadOnlyAdmin):
+class LikeStateAdmin(TrackDataAdmin):
     list_display = ["track", "listener", "liked", "ts"]
-    list_filter = ["liked", "track__artist"]
+    list_filter = ["liked", ("track__artist", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["listener", "track__title"]
 
 
@@ -164,10 +176,15 @@ class PipelineHealthAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
+        return request.user.has_perm("analytics.view_pipelinehealth")
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "health": pipeline_health_get(),

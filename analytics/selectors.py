@@ -19,15 +19,20 @@ from mvsic.models import Artist, Track
 SERIES_HOURS = 7 * 24
 
 
+ALL_ARTISTS = "mvsic.view_all_artists"
+
+
 def artist_list_for_user(*, user) -> QuerySet[Artist]:
-    if user.is_staff:
+    """The artists whose figures `user` may see: their own, or all with the permission."""
+    if user.has_perm(ALL_ARTISTS):
         return Artist.objects.all()
     return Artist.objects.filter(members=user)
 
 
 def artist_visible(*, user, artist: Artist) -> bool:
     return bool(
-        user.is_authenticated and (user.is_staff or artist.members.filter(pk=user.pk).exists())
+        user.is_authenticated
+        and (user.has_perm(ALL_ARTISTS) or artist.members.filter(pk=user.pk).exists())
     )
 
 

@@ -13,9 +13,16 @@ class Artist(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("view_all_artists", "Can see and manage every artist, not only their own")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TrackQuerySet(models.QuerySet):
+    def visible(self) -> "TrackQuerySet":
+        """Tracks fans can see: not hidden (a deleted track is hidden, its history kept)."""
+        return self.filter(hidden_at__isnull=True)
 
 
 class Track(models.Model):
@@ -24,6 +31,11 @@ class Track(models.Model):
     audio = models.FileField(upload_to="tracks/")
     duration = models.FloatField(help_text="Seconds")
     created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted: hidden from fans, its history kept"
+    )
+
+    objects = TrackQuerySet.as_manager()
 
     class Meta:
         ordering = ["artist__name", "title"]

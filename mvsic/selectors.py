@@ -18,7 +18,8 @@ def tracks_trending_list(*, hours: int = 24, limit: int = 10) -> list[Track]:
     analytics app keeps under the reverse relation `hours` (no import of analytics)."""
     since = hour_floor(timezone.now()) - timedelta(hours=hours - 1)
     return list(
-        Track.objects.select_related("artist")
+        Track.objects.visible()
+        .select_related("artist")
         .annotate(recent_plays=Sum("hours__plays", filter=Q(hours__hour__gte=since)))
         .filter(recent_plays__gt=0)
         .order_by("-recent_plays", "title")[:limit]
@@ -27,4 +28,4 @@ def tracks_trending_list(*, hours: int = 24, limit: int = 10) -> list[Track]:
 
 def artist_tracks_list(*, artist: Artist) -> QuerySet[Track]:
     # `stats` is the public counter row kept by the analytics app (may be missing).
-    return artist.tracks.select_related("stats").order_by("title")
+    return artist.tracks.visible().select_related("stats").order_by("title")

@@ -27,13 +27,15 @@ def artist_detail(request, slug: str):
 
 
 def track_detail(request, track_id: int):
-    track = get_object_or_404(Track.objects.select_related("artist", "stats"), pk=track_id)
+    track = get_object_or_404(
+        Track.objects.visible().select_related("artist", "stats"), pk=track_id
+    )
     return render(request, "mvsic/track_detail.html", {"track": track})
 
 
 def track_audio(request, track_id: int):
     """The track's WAV; honours a single `Range: bytes=` so players can seek (206)."""
-    track = get_object_or_404(Track, pk=track_id)
+    track = get_object_or_404(Track.objects.visible(), pk=track_id)
     try:
         handle = track.audio.open("rb")
     except (FileNotFoundError, ValueError) as exc:

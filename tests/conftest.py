@@ -39,9 +39,23 @@ def _integrity_caches_clear():
 
 
 # --- factories -------------------------------------------------------------------------------
-def make_user(username: str = "", password: str = "pw-secret-1", **extra):
+def make_user(username: str = "", password: str = "pw-secret-1", perms=(), **extra):
+    """A user; `perms` are "app.codename" permissions to grant."""
+    from django.contrib.auth.models import Permission
+
     username = username or f"user-{uuid.uuid4().hex[:8]}"
-    return get_user_model().objects.create_user(username=username, password=password, **extra)
+    user = get_user_model().objects.create_user(username=username, password=password, **extra)
+    for perm in perms:
+        app, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+        )
+    return user
+
+
+def make_overseer(perms=(), **extra):
+    """A staff member who may see every artist (mvsic.view_all_artists), not a superuser."""
+    return make_user(is_staff=True, perms=["mvsic.view_all_artists", *perms], **extra)
 
 
 def make_artist(name: str = "", members=()) -> Artist:

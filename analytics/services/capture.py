@@ -86,7 +86,7 @@ def track_ids_existing(*, ids: set[int]) -> set[int]:
     known = {i for i in ids if track_cache.expiry.get(i, 0.0) > now}
     missing = ids - known
     if missing:
-        found = set(Track.objects.filter(id__in=missing).values_list("id", flat=True))
+        found = set(Track.objects.visible().filter(id__in=missing).values_list("id", flat=True))
         if len(track_cache.expiry) > 100_000:
             track_cache.expiry.clear()
         until = now + settings.MVSIC_TRACK_CACHE_SECONDS

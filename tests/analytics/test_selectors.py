@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from analytics import selectors
 from analytics.services.counting import events_count
-from tests.conftest import make_artist, make_payload, make_track, make_user
+from tests.conftest import make_artist, make_overseer, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ def test_an_artist_without_events_lists_its_tracks_with_zeros():
 
 
 def test_members_and_staff_see_an_artist_others_do_not():
-    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    member, stranger, staff = make_user(), make_user(), make_overseer()
     artist, other = make_artist(members=[member]), make_artist(members=[stranger])
     assert selectors.artist_visible(user=member, artist=artist)
     assert selectors.artist_visible(user=staff, artist=artist)
@@ -133,6 +133,14 @@ def test_members_and_staff_see_an_artist_others_do_not():
     assert not selectors.artist_visible(user=AnonymousUser(), artist=artist)
     assert list(selectors.artist_list_for_user(user=member)) == [artist]
     assert set(selectors.artist_list_for_user(user=staff)) == {artist, other}
+
+
+def test_being_staff_is_not_enough_to_see_other_artists():
+    member = make_user(is_staff=True)
+    artist, other = make_artist(members=[member]), make_artist()
+    assert selectors.artist_visible(user=member, artist=artist)
+    assert not selectors.artist_visible(user=member, artist=other)
+    assert list(selectors.artist_list_for_user(user=member)) == [artist]
 
 
 def test_filtered_events_are_reported_by_reason_per_track_and_period():

@@ -6,14 +6,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from analytics.services.counting import events_count
-from tests.conftest import make_artist, make_payload, make_track, make_user
+from tests.conftest import make_artist, make_overseer, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scene():
-    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    member, stranger, staff = make_user(), make_user(), make_overseer()
     artist = make_artist("The Members", members=[member])
     other = make_artist("The Strangers", members=[stranger])
     track = make_track(artist, title="Opening Song")

@@ -6,7 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from analytics.selectors import SERIES_HOURS
 from analytics.services.counting import events_count
-from tests.conftest import make_artist, make_payload, make_track, make_user
+from tests.conftest import make_artist, make_overseer, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_bad_credentials_are_a_400(client, credentials):
 # --- stats --------------------------------------------------------------------------------------
 @pytest.fixture
 def scene():
-    member, stranger, staff = make_user(), make_user(), make_user(is_staff=True)
+    member, stranger, staff = make_user(), make_user(), make_overseer()
     artist = make_artist(members=[member])
     make_artist(members=[stranger])
     first, second = make_track(artist, title="A"), make_track(artist, title="B")
