@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
-from ipware import get_client_ip
 
 from analytics.models import IngestKey
+from mvsic.client_ip import client_ip
 from mvsic.listeners import listener_from_cookie
 
 SCHEME = "ingest"
@@ -48,23 +48,6 @@ def client_identify(request) -> Client:
         if scheme.lower() == SCHEME:
             return Client(ip=ip, user_agent=user_agent, ingest_key=ingest_key_check(key.strip()))
     return Client(ip=ip, user_agent=user_agent, listener=listener_from_cookie(request))
-
-
-def client_ip(request) -> str:
-    """The socket address, or with MVSIC_TRUSTED_PROXY_COUNT proxies in front, the address the
-    first trusted proxy saw (what a client writes into X-Forwarded-For itself is skipped)."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.MVSIC_TRUSTED_PROXY_COUNT
-    if proxies == 0:
-        return remote
-    ip, _routable = get_client_ip(
-        request,
-        proxy_order="left-most",
-        proxy_count=proxies - 1,
-        request_header_order=["HTTP_X_FORWARDED_FOR"],
-        strict=False,
-    )
-    return ip or remote
 
 
 def user_agent_clean(value) -> str:

@@ -107,13 +107,13 @@ def seed() -> dict:
     """Artists, tracks, marker tracks, a member login with a token and a session, and the
     ingest key the bench sends events with."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from mvsic.models import Track
 
     user, _ = get_user_model().objects.get_or_create(username="bench-member")
     tracks = _tracks_seed(user)
-    token, _ = Token.objects.get_or_create(user=user)
+    _, token = AuthToken.objects.create(user=user)
     session = _session_create(user)
     key_id, key = _ingest_key_make()
     load = sorted(t for t, marker in tracks if not marker)
@@ -128,7 +128,7 @@ def seed() -> dict:
         .order_by("id")
         .first()
         .id,
-        "token": token.key,
+        "token": token,
         "session": session,
         "ingest_key": key,
         "ingest_key_id": key_id,

@@ -14,3 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A database of its own per run, so concurrent runs on one machine never collide.
 DATABASES["default"]["TEST"] = {"NAME": f"test_mvsic_{os.getpid()}"}  # noqa: F405
+
+# Django's test client logs in without a request, which django-axes needs; the lockout tests
+# switch it on.
+AXES_ENABLED = False

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from analytics.urls import api_urlpatterns
 from mvsic import health, views
+from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="auth_token"),
+    path("auth/token/", TokenObtainView.as_view(), name="auth_token"),
+    path("auth/logout/", TokenRevokeView.as_view(), name="auth_logout"),
+    path("auth/logoutall/", TokensRevokeAllView.as_view(), name="auth_logout_all"),
     *api_urlpatterns,
 ]
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from tests.conftest import (
     BROWSER_UA,
@@ -25,7 +25,7 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
     artist_user = make_user()
     artist = make_artist(members=[artist_user])
     hot, cold = make_track(artist), make_track(artist)
-    token = Token.objects.create(user=artist_user).key
+    _, token = AuthToken.objects.create(user=artist_user)
 
     now = timezone.now()
 

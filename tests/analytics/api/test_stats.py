@@ -2,7 +2,7 @@
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from analytics.selectors import SERIES_HOURS
 from analytics.services.counting import events_count
@@ -22,7 +22,8 @@ def test_a_token_is_issued_for_good_credentials_and_works(client):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=user).key
+    assert response.json()["expiry"]  # tokens expire
+    assert AuthToken.objects.get(user=user).token_key == token[:15]  # stored hashed
     stats = Client().get(
         f"/api/v1/artists/{artist.slug}/stats/", headers={"authorization": f"Token {token}"}
     )
@@ -39,11 +40,74 @@ def test_a_token_is_issued_for_good_credentials_and_works(client):
     ],
 )
 def test_bad_credentials_are_a_400(client, credentials):
+    """(The `client` fixture's ingest key does not open the token endpoint.)"""
     make_user("ada", password="pw-secret-1")
     response = client.post("/api/v1/auth/token/", credentials, content_type="application/json")
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
+
+
+def stats_with(token: str, artist) -> int:
+    url = f"/api/v1/artists/{artist.slug}/stats/"
+    return Client().get(url, headers={"authorization": f"Token {token}"}).status_code
+
+
+def test_an_expired_token_is_a_401():
+    from datetime import timedelta
+
+    user = make_user()
+    artist = make_artist(members=[user])
+    _, token = AuthToken.objects.create(user=user, expiry=timedelta(seconds=-1))
+    assert stats_with(token, artist) == 401
+
+
+def test_logout_revokes_the_token_in_use():
+    user = make_user()
+    artist = make_artist(members=[user])
+    _, token = AuthToken.objects.create(user=user)
+    headers = {"authorization": f"Token {token}"}
+    assert Client().post("/api/v1/auth/logout/", headers=headers).status_code == 204
+    assert stats_with(token, artist) == 401
+
+
+def test_a_password_change_revokes_every_token():
+    user = make_user()
+    artist = make_artist(members=[user])
+    tokens = [AuthToken.objects.create(user=user)[1] for _ in range(2)]
+    other = make_user()
+    _, kept = AuthToken.objects.create(user=other)
+    user.set_password("a-new-secret-42")
+    user.save()
+    assert [stats_with(t, artist) for t in tokens] == [401, 401]
+    assert AuthToken.objects.filter(user=other).count() == 1
+    user.first_name = "Ada"
+    user.save()  # other changes keep tokens
+    assert AuthToken.objects.filter(user=other).exists() and kept
+
+
+def test_the_sixth_wrong_password_is_locked_out_and_an_admin_lifts_it(client, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_ENABLED = True
+    make_user("ada", password="pw-secret-1")
+
+    def attempt(password: str):
+        return client.post(
+            "/api/v1/auth/token/",
+            {"username": "ada", "password": password},
+            content_type="application/json",
+        )
+
+    assert [attempt("wrong").status_code for _ in range(5)] == [400] * 5
+    assert attempt("wrong").status_code == 429  # the sixth
+    locked = attempt("pw-secret-1")  # even the right password, while locked out
+    assert locked.status_code == 429
+    assert "too many" in locked.content.decode().lower()
+    page = Client().post("/accounts/login/", {"username": "ada", "password": "pw-secret-1"})
+    assert page.status_code == 429  # the login page shares the lockout
+    AccessAttempt.objects.all().delete()  # what an admin does in Axes > Access attempts
+    assert attempt("pw-secret-1").status_code == 200
 
 
 # --- stats --------------------------------------------------------------------------------------
@@ -85,7 +149,7 @@ def session_client(user) -> Client:
 
 
 def token_client(user) -> Client:
-    token = Token.objects.create(user=user).key
+    _, token = AuthToken.objects.create(user=user)
     return Client(raise_request_exception=False, headers={"authorization": f"Token {token}"})
 
 
