@@ -1,7 +1,10 @@
 """Integrity: ingest keys, blocks, the daily address key and the working sets of the limits.
 
-The working sets (slots, address listeners, listening seconds, address hours) only need the
-last MVSIC_MAX_EVENT_AGE_SECONDS: `analytics.integrity_prune` deletes what is older.
+The working sets (slots, listening seconds, address listeners, address likes) only need the
+last MVSIC_MAX_EVENT_AGE_SECONDS: `analytics.integrity_prune` deletes what is older. They
+are written for nearly every event, so they carry no index but their key, and on PostgreSQL
+they are UNLOGGED (no WAL): after a database crash they start empty, which only makes the
+limits lenient for a while; `reconcile_counts --fix` rebuilds them from the events.
 """
 
 from django.db import models
@@ -66,7 +69,6 @@ class ListenerSlot(models.Model):
                 fields=["track", "listener", "slot"], name="listenerslot_unique"
             )
         ]
-        indexes = [models.Index(fields=["hour"])]
 
 
 class ListenerSeconds(models.Model):
@@ -80,7 +82,6 @@ class ListenerSeconds(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["listener", "hour"], name="listenerseconds_unique")
         ]
-        indexes = [models.Index(fields=["hour"])]
 
 
 class AddressListener(models.Model):
@@ -96,7 +97,6 @@ class AddressListener(models.Model):
                 fields=["address", "hour", "listener"], name="addresslistener_unique"
             )
         ]
-        indexes = [models.Index(fields=["hour"])]
 
 
 class AddressLikes(models.Model):
@@ -110,4 +110,3 @@ class AddressLikes(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["address", "hour"], name="addresslikes_unique")
         ]
-        indexes = [models.Index(fields=["hour"])]
