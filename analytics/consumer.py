@@ -2,14 +2,17 @@
 
 A consumer step of the worker takes events messages (analytics.wire), counts their events
 in batches (one transaction, one upsert per table) and acknowledges the messages only once
-the batch is committed. A crash before the ack means redelivery, and redelivery changes
-nothing (the event id decides). A database outage is waited out with the messages unacked;
-a payload that can never be counted is parked (analytics.services.poison) and acknowledged.
+the batch is committed. A batch is counted in a thread of its own while the consumer takes
+in the next one, so the database's work and the worker's overlap on two cores. A crash
+before the ack means redelivery, and redelivery changes nothing (the event id decides). A
+database outage is waited out with the messages unacked; a payload that can never be
+counted is parked (analytics.services.poison) and acknowledged.
 """
 
 import hashlib
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from celery import bootsteps
 from django.conf import settings
@@ -37,6 +40,9 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         self.buffer: list = []  # (message, its payloads, why it cannot be counted)
         self.events = 0  # payloads in the buffer
         self.timer_ref = None
+        # The batch being counted in the background: (its future, the batch, its events).
+        self.counting: tuple[Future, list, int] | None = None
+        self.counter: ThreadPoolExecutor | None = None
         super().__init__(parent, **kwargs)
 
     def get_consumers(self, channel):
@@ -52,6 +58,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
 
     def start(self, c):
         super().start(c)
+        self.counter = ThreadPoolExecutor(1, thread_name_prefix="mvsic-count")
         self.timer_ref = c.timer.call_repeatedly(self.interval, self.flush)
         logger.info("counting events in batches of up to %d", self.size)
 
@@ -60,6 +67,9 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self.timer_ref.cancel()
             self.timer_ref = None
         self.flush()
+        self.settle(wait=True)
+        if self.counter is not None:
+            self.counter.shutdown()
         super().stop(c)
 
     def on_message(self, body, message) -> None:
@@ -79,18 +89,34 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self.flush()
 
     def flush(self) -> None:
+        """Hand the buffer to the counting thread, one batch at a time (a full buffer waits
+        for the batch before it), and acknowledge what was counted."""
+        self.settle(wait=bool(self.buffer))
         if not self.buffer:
             return
         batch, events, self.buffer, self.events = self.buffer, self.events, [], 0
+        if self.counter is None:  # not started as a worker step (tests): count right here
+            self.counting = (_done(_batch_count_closing, batch), batch, events)
+        else:
+            self.counting = (self.counter.submit(_batch_count_closing, batch), batch, events)
+        self.settle(wait=False)
+
+    def settle(self, *, wait: bool) -> None:
+        """Acknowledge the batch counted in the background once it is committed, from this
+        thread (a channel is not shared between threads)."""
+        if self.counting is None:
+            return
+        future, batch, events = self.counting
+        if not (wait or future.done()):
+            return
+        self.counting = None
         try:
-            _batch_count(batch)
+            future.result()
         except BaseException:
-            # Not counted: keep the batch, or the next multiple-ack would acknowledge it
-            # (a failed flush from the timer is only logged, and the worker goes on), and
-            # drop a connection the failure may have broken, so the next flush reconnects.
+            # Not counted: keep the batch, or the next multiple-ack would acknowledge it (a
+            # failed flush from the timer is only logged, and the worker goes on).
             self.buffer[:0] = batch
             self.events += events
-            connection.close()
             raise
         self.acknowledge(batch)
 
@@ -104,6 +130,24 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             logger.warning(
                 "could not ack %d counted messages (%s); redelivery is harmless", len(batch), exc
             )
+
+
+def _done(function, *args) -> Future:
+    """`function(*args)` run now, as a finished future."""
+    future: Future = Future()
+    try:
+        future.set_result(function(*args))
+    except BaseException as exc:
+        future.set_exception(exc)
+    return future
+
+
+def _batch_count_closing(batch: list) -> None:
+    try:
+        _batch_count(batch)
+    except BaseException:
+        connection.close()  # the failure may have broken it: the next batch reconnects
+        raise
 
 
 def _batch_count(batch: list) -> None:

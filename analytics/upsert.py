@@ -1,4 +1,5 @@
-"""One multi-row `INSERT ... ON CONFLICT` statement: how counting writes a batch at once."""
+"""One statement per table per batch: how counting writes a batch at once (`INSERT ... ON
+CONFLICT`) and reads the rows a batch's keys name (`rows_by_keys`)."""
 
 from collections.abc import Iterable, Sequence
 
@@ -27,6 +28,34 @@ def insert_on_conflict(
     # psycopg2 adapts ints, strings, datetimes, UUIDs and bools itself; other databases
     # (and JSON on any) get the field's own preparation.
     native = connection.vendor == "postgresql"
+    if native and not any(isinstance(f, models.JSONField) for f in model_fields):
+        source, params = _unnest(model_fields, rows)
+    else:
+        source, params = _values(model_fields, rows, native)
+    qn = connection.ops.quote_name
+    conflict_cols = ", ".join(qn(meta.get_field(n).column) for n in conflict)
+    action = f"DO UPDATE SET {update_sql}" if update_sql else "DO NOTHING"
+    # Identifiers come from model metadata and are quoted; every value is a parameter.
+    target = f"{qn(meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+    sql = f"INSERT INTO {target} {source} ON CONFLICT ({conflict_cols}) {action}"  # noqa: S608
+    if returning:
+        sql += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def _unnest(model_fields, rows) -> tuple[str, list]:
+    """PostgreSQL: one array per column, `SELECT * FROM unnest(...)`: a 500-row batch is a
+    handful of parameters to bind instead of thousands."""
+    columns = list(zip(*rows, strict=True))
+    casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
+    # Casts are the fields' own column types; the values are parameters.
+    return f"SELECT * FROM unnest({casts})", [list(values) for values in columns]  # noqa: S608
+
+
+def _values(model_fields, rows, native: bool) -> tuple[str, list]:
+    """A VALUES list, each value prepared by its field (SQLite, and JSON anywhere)."""
     preps = [
         None if native and not isinstance(f, models.JSONField) else f.get_db_prep_save
         for f in model_fields
@@ -37,19 +66,68 @@ def insert_on_conflict(
             value if prep is None else prep(value, connection)
             for prep, value in zip(preps, row, strict=True)
         )
+    one = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+    return "VALUES " + ", ".join([one] * len(rows)), params
+
+
+def rows_by_keys(
+    model: type[models.Model], key_fields: Sequence[str], keys: Iterable[Sequence], fields
+) -> list[tuple]:
+    """(key, *fields) of the rows whose `key_fields` equal one of `keys` (exact tuples), in
+    one statement: a join with the keys unnested on PostgreSQL, an IN per column elsewhere."""
+    return _by_keys(model, key_fields, keys, fields, count=False)
+
+
+def counts_by_keys(
+    model: type[models.Model], key_fields: Sequence[str], keys: Iterable[Sequence]
+) -> dict[tuple, int]:
+    """How many rows there are for each of `keys` (those with none are left out)."""
+    return dict(_by_keys(model, key_fields, keys, (), count=True))
+
+
+def _by_keys(model, key_fields, keys, fields, *, count: bool) -> list[tuple]:
+    keys = list(set(map(tuple, keys)))
+    if not keys:
+        return []
+    if connection.vendor != "postgresql":
+        return _by_keys_orm(model, key_fields, keys, fields, count=count)
+    meta = model._meta
+    key_model_fields = [meta.get_field(name) for name in key_fields]
     qn = connection.ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    conflict_cols = ", ".join(qn(meta.get_field(n).column) for n in conflict)
-    action = f"DO UPDATE SET {update_sql}" if update_sql else "DO NOTHING"
-    # Identifiers come from model metadata and are quoted; every value is a parameter.
-    target = f"{qn(meta.db_table)} ({', '.join(qn(c) for c in columns)})"
-    values = ", ".join([one] * len(rows))
-    sql = f"INSERT INTO {target} VALUES {values} ON CONFLICT ({conflict_cols}) {action}"  # noqa: S608
-    if returning:
-        sql += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
+    names = [f"k{i}" for i in range(len(key_fields))]
+    unnest, params = _unnest(key_model_fields, keys)
+    join = " AND ".join(
+        f"t.{qn(f.column)} = k.{n}" for f, n in zip(key_model_fields, names, strict=True)
+    )
+    # Rows name their key by its position in `keys`: no key value is sent back and parsed.
+    selected = ["k.n", *(f"t.{qn(meta.get_field(f).column)}" for f in fields)]
+    if count:
+        selected.append("COUNT(*)")
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {qn(meta.db_table)} t "  # noqa: S608
+        f"JOIN ({unnest} WITH ORDINALITY) AS k({', '.join(names)}, n) ON {join}"
+    )
+    if count:
+        sql += " GROUP BY k.n"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if returning else []
+        return [(keys[row[0] - 1], *row[1:]) for row in cursor.fetchall()]
+
+
+def _by_keys_orm(model, key_fields, keys, fields, *, count: bool) -> list[tuple]:
+    """The same, with the ORM: a superset by IN per column, narrowed here."""
+    columns = list(zip(*keys, strict=True))
+    lookup = {f"{name}__in": set(values) for name, values in zip(key_fields, columns, strict=True)}
+    rows = model.objects.filter(**lookup)
+    wanted, width = set(keys), len(key_fields)
+    if count:
+        found = [
+            (tuple(r[k] for k in key_fields), r["n"])
+            for r in rows.values(*key_fields).annotate(n=models.Count("pk"))
+        ]
+        return [row for row in found if row[0] in wanted]
+    found = rows.values_list(*key_fields, *fields)
+    return [(tuple(r[:width]), *r[width:]) for r in found if tuple(r[:width]) in wanted]
 
 
 def table(model: type[models.Model]) -> str:

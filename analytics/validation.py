@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from analytics.models import EventType
 from mvsic.hours import hour_floor
@@ -73,7 +74,7 @@ class CountableEvent:
     address: str = ""
     user_agent: str | None = None  # None: queued before user agents were recorded
 
-    @property
+    @cached_property
     def hour(self) -> datetime:
         return hour_floor(self.ts)
 
@@ -98,13 +99,18 @@ class InvalidPayload(ValueError):
 
 
 # --- one rule per field: the normalised value, or the error -------------------------------
-def _id_rule(value) -> tuple[str | None, str | None]:
+def _id_parse(value) -> uuid.UUID | None:
     if isinstance(value, str) and len(value) <= 64:
         try:
-            return str(uuid.UUID(value)), None
+            return uuid.UUID(value)
         except ValueError:
             pass
-    return None, ID_ERROR
+    return None
+
+
+def _id_rule(value) -> tuple[str | None, str | None]:
+    parsed = _id_parse(value)
+    return (str(parsed), None) if parsed is not None else (None, ID_ERROR)
 
 
 def _type_error(value) -> str | None:
@@ -297,9 +303,9 @@ def payload_parse(payload) -> CountableEvent:
     if not isinstance(payload, dict):
         raise InvalidPayload("an event payload must be a JSON object")
     errors: dict[str, str] = {}
-    event_id, error = _id_rule(payload.get("id"))
-    if error:
-        errors["id"] = error
+    event_id = _id_parse(payload.get("id"))
+    if event_id is None:
+        errors["id"] = ID_ERROR
     kind = payload.get("type")
     for name, rule in (("type", _type_error), ("track", _track_error)):
         if (error := rule(payload.get(name))) is not None:
@@ -318,9 +324,8 @@ def payload_parse(payload) -> CountableEvent:
     if (error := _source_error(source)) is not None:
         errors["source"] = error
     address = payload.get("address") or ""  # absent in payloads queued before integrity
-    if (
-        not (isinstance(address, str) and len(address) <= ADDRESS_CHARS and address.isalnum())
-        and address
+    if address and not (
+        isinstance(address, str) and len(address) <= ADDRESS_CHARS and address.isalnum()
     ):
         errors["address"] = f"Must be a hash of at most {ADDRESS_CHARS} characters."
     user_agent = payload.get("ua")
@@ -329,7 +334,7 @@ def payload_parse(payload) -> CountableEvent:
     if errors:
         raise InvalidPayload("; ".join(f"{name}: {error}" for name, error in errors.items()))
     return CountableEvent(
-        id=uuid.UUID(event_id),
+        id=event_id,
         type=kind,
         track_id=payload["track"],
         listener=payload["listener"],

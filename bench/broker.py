@@ -7,10 +7,10 @@ import functools
 import random
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bench.context import retry
-from bench.fans import BROWSER_UA, PLAY_SECONDS, fan_random
+from bench.fans import BROWSER_UA, PLAY_SECONDS, RETURNING_FANS, fan
 
 
 def _queues() -> list:
@@ -68,23 +68,29 @@ def queues_delete() -> None:
                 queue.exchange(conn.channel()).delete()
 
 
-def payloads_make(n: int, first_track: int, last_track: int) -> list[dict]:
+HOUR = 3600.0
+
+
+def payloads_make(
+    n: int, first_track: int, last_track: int, *, fans: int = RETURNING_FANS
+) -> list[dict]:
     """Accepted-event payloads as the capture endpoint queues those of the bench's ingest-key
-    client (90% plays; random fans, their address hashed as the edge hashes it)."""
+    client: 90% plays by returning fans (a pool of `fans`, as the bench always used) over the
+    last hour, each address hashed as the edge hashes it."""
     now = datetime.now(UTC)
     stamp = now.isoformat()
     payloads = []
     for _ in range(n):
         roll = random.random()
         kind = "play" if roll < 0.9 else "like" if roll < 0.97 else "unlike"
-        listener, ip = fan_random()
+        listener, ip = fan(random.randint(1, fans))
         payloads.append(
             {
                 "id": str(uuid.uuid4()),
                 "type": kind,
                 "track": random.randint(first_track, last_track),
                 "listener": listener,
-                "ts": stamp,
+                "ts": (now - timedelta(seconds=random.uniform(0, HOUR))).isoformat(),
                 "received_at": stamp,
                 "seconds": PLAY_SECONDS if kind == "play" else None,
                 "source": "bench",
@@ -145,9 +151,12 @@ def _publish_all(n: int, seed_info: dict, chunk: int, send) -> dict:
     plays = 0
     started = time.monotonic()
     sent = 0
+    # About four events per fan in the hour: a fan's plays of a track are hours apart, and
+    # an address (20 fans) stays far below its hourly caps.
+    fans = max(RETURNING_FANS, n // 4)
     while sent < n:
         batch = payloads_make(
-            min(chunk, n - sent), seed_info["first_track"], seed_info["last_track"]
+            min(chunk, n - sent), seed_info["first_track"], seed_info["last_track"], fans=fans
         )
         plays += sum(p["type"] == "play" for p in batch)
         retry("publishing", lambda batch=batch: send(batch))

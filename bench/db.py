@@ -28,9 +28,8 @@ ANALYTICS_TABLES = [
     "analytics_likestate",
     "analytics_poisonevent",
     "analytics_listenerslot",
-    "analytics_listenerseconds",
-    "analytics_addresslistener",
-    "analytics_addresslikes",
+    "analytics_listenerhouruse",
+    "analytics_addresshour",
 ]
 
 

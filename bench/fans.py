@@ -14,6 +14,11 @@ import random
 # track's length (180 s) are rare even at the rates of batched ingest and of the soak
 # (a few in 10,000 events at most). The rules filter those as too_fast; the report counts them.
 LISTENERS = 10_000_000
+# Events published straight to the queue (pipeline, soak) come from a pool of returning fans,
+# about four events each over the last hour: the 10,000 fans the bench always used, or more
+# for longer runs (bench/broker.py). Their plays are credited, and most of their listener rows
+# already exist, as on a site with returning fans.
+RETURNING_FANS = 10_000
 # Fans behind one address: fewer than the 30 an address may carry per hour.
 LISTENERS_PER_ADDRESS = 20
 # Every bench track lasts 180 s: a play counts from 30 s (or the whole track, if shorter).

@@ -12,21 +12,19 @@ from analytics.models.counters import (
 )
 from analytics.models.events import Event, EventType, FilterReason, UserAgent
 from analytics.models.integrity import (
+    AddressHour,
     AddressKey,
-    AddressLikes,
-    AddressListener,
     Block,
     BlockKind,
     IngestKey,
-    ListenerSeconds,
+    ListenerHourUse,
     ListenerSlot,
 )
 from analytics.models.operations import PipelineHealth, PoisonEvent, ReconcileRun
 
 __all__ = [
+    "AddressHour",
     "AddressKey",
-    "AddressLikes",
-    "AddressListener",
     "ArtistListener",
     "ArtistStats",
     "Block",
@@ -38,7 +36,7 @@ __all__ = [
     "IngestKey",
     "LikeState",
     "ListenerHour",
-    "ListenerSeconds",
+    "ListenerHourUse",
     "ListenerSlot",
     "PipelineHealth",
     "PoisonEvent",

@@ -1,6 +1,6 @@
 """Integrity: ingest keys, blocks, the daily address key and the working sets of the limits.
 
-The working sets (slots, listening seconds, address listeners, address likes) only need the
+The working sets (slots, listener hours, address hours) only need the
 last MVSIC_MAX_EVENT_AGE_SECONDS: `analytics.integrity_prune` deletes what is older. They
 are written for nearly every event, so they carry no index but their key, and on PostgreSQL
 they are UNLOGGED (no WAL): after a database crash they start empty, which only makes the
@@ -71,42 +71,31 @@ class ListenerSlot(models.Model):
         ]
 
 
-class ListenerSeconds(models.Model):
-    """Listening seconds credited to a listener in an hour (the too_much_listening rule)."""
+class ListenerHourUse(models.Model):
+    """What a listener was credited with in an hour: listening seconds (too_much_listening),
+    and the address hash it was first credited from (it counts toward that address only)."""
 
     listener = models.CharField(max_length=64)
     hour = models.DateTimeField()
     seconds = models.FloatField(default=0)
+    address = models.CharField(max_length=16, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["listener", "hour"], name="listenerseconds_unique")
+            models.UniqueConstraint(fields=["listener", "hour"], name="listenerhouruse_unique")
         ]
 
 
-class AddressListener(models.Model):
-    """A listener credited from an address hash in an hour (the too_many_listeners rule)."""
+class AddressHour(models.Model):
+    """Distinct listeners first credited from an address hash in an hour
+    (too_many_listeners), and the likes and unlikes credited from it (too_many_likes)."""
 
     address = models.CharField(max_length=16)
     hour = models.DateTimeField()
-    listener = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["address", "hour", "listener"], name="addresslistener_unique"
-            )
-        ]
-
-
-class AddressLikes(models.Model):
-    """Likes and unlikes credited from an address hash in an hour (too_many_likes)."""
-
-    address = models.CharField(max_length=16)
-    hour = models.DateTimeField()
+    listeners = models.IntegerField(default=0)
     likes = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["address", "hour"], name="addresslikes_unique")
+            models.UniqueConstraint(fields=["address", "hour"], name="addresshour_unique")
         ]

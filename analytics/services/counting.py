@@ -24,7 +24,8 @@ from analytics.models import (
     TrackListener,
     TrackStats,
 )
-from analytics.services.integrity import TrackInfo, events_classify, user_agents_resolve
+from analytics.services.integrity import events_classify, user_agents_resolve
+from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
 from analytics.upsert import insert_on_conflict, table
 from analytics.validation import CountableEvent, InvalidPayload, payload_parse
@@ -68,8 +69,6 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
         if not parsed:
             return 0
-        track_ids = sorted({e.track_id for e in parsed.values()})
-        _stats_lock(track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids}))
         agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
         now = timezone.now()
         written = insert_on_conflict(
@@ -83,13 +82,21 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             conflict=["id"],
             returning=["id"],
         )  # fmt: skip
-        new_ids = {uuid.UUID(str(row[0])) for row in written}
+        # psycopg2 returns UUIDs, SQLite their text.
+        new_ids = {
+            row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0]) for row in written
+        }
         fresh = [e for e in parsed.values() if e.id in new_ids]
         if not fresh:
             return 0
         bots = {text: bot for text, (_, bot) in agents.items()}
         reasons = events_classify(events=fresh, tracks=tracks, bots=bots)
         credited = [e for e in fresh if e.id not in reasons]
+        # Only the counters need concurrent batches in line: everything before runs in
+        # parallel (a duplicate id waits on the other batch's insert; the limits' rows are
+        # written in key order).
+        track_ids = sorted({e.track_id for e in fresh})
+        _stats_lock(track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids}))
         if reasons:
             _filtered_record(events=[e for e in fresh if e.id in reasons], reasons=reasons)
         if credited:

@@ -1,50 +1,32 @@
 """Integrity: which fresh events are credited, and why the others are filtered.
 
 Applied by the worker to the events of a batch that were not counted before, inside the
-counting transaction. Each table the rules read is queried once per batch; the limits that
-depend on order (a listener's slots and seconds, an address's listeners and likes) are then
-decided in one pass over the batch in event-time order, and what the credited events add to
-them is written back with one statement per table. docs/reliability.md, "Integrity", explains
-each rule, its setting and its limits.
+counting transaction: first the rules that need no history (blocked, bot, own_play, short,
+too_long), then the limits that depend on what was credited before (services.limits).
+docs/reliability.md, "Integrity", explains each rule, its setting and its limits.
 """
 
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 
 from analytics.bots import user_agent_is_bot
-from analytics.models import (
-    AddressLikes,
-    AddressListener,
-    Block,
-    BlockKind,
-    EventType,
-    FilterReason,
-    ListenerSeconds,
-    ListenerSlot,
-    UserAgent,
-)
-from analytics.upsert import insert_on_conflict, table
+from analytics.models import Block, BlockKind, EventType, FilterReason, UserAgent
+from analytics.services.limits import TrackInfo, limits_apply
+from analytics.upsert import insert_on_conflict
 from analytics.validation import CountableEvent
 from mvsic.models import ListenerUser
 
-HOUR_SECONDS = 3600
 CACHE_SECONDS = 5.0  # how long a worker reuses the blocks it read
-
-
-@dataclass(frozen=True)
-class TrackInfo:
-    artist_id: int
-    duration: float
 
 
 def event_order(event: CountableEvent) -> tuple:
     """The order the rules see events in: event time, then arrival, then id."""
-    return (event.ts, event.received_at, event.id.hex)
+    return (event.ts, event.received_at, event.id)
 
 
 # --- user agents: classified once each, not per event ---------------------------------------
@@ -147,84 +129,6 @@ def reason_static(
     return ""
 
 
-def play_slot(event: CountableEvent, track: TrackInfo) -> int:
-    """The track-length slot of time a play falls in: one credited play per slot."""
-    return int(event.ts.timestamp() // max(track.duration, 1.0))
-
-
-@dataclass
-class _State:
-    """What the credited events so far have used up, for the keys of one batch."""
-
-    slots: set = field(default_factory=set)  # (track, listener, slot)
-    seconds: Counter = field(default_factory=Counter)  # (listener, hour)
-    address_listeners: dict = field(default_factory=lambda: defaultdict(set))  # (addr, hour)
-    address_likes: Counter = field(default_factory=Counter)  # (address, hour)
-    new_slots: list = field(default_factory=list)
-    new_seconds: Counter = field(default_factory=Counter)
-    new_address_listeners: set = field(default_factory=set)
-    new_address_likes: Counter = field(default_factory=Counter)
-
-
-def _state_load(events: list[CountableEvent], tracks: dict[int, TrackInfo]) -> _State:
-    state = _State()
-    hours = {e.hour for e in events}
-    plays = [e for e in events if e.type == EventType.PLAY]
-    if plays:
-        state.slots = set(
-            ListenerSlot.objects.filter(
-                track_id__in={e.track_id for e in plays},
-                listener__in={e.listener for e in plays},
-                slot__in={play_slot(e, tracks[e.track_id]) for e in plays},
-            ).values_list("track_id", "listener", "slot")
-        )
-        for listener, hour, seconds in ListenerSeconds.objects.filter(
-            listener__in={e.listener for e in plays}, hour__in={e.hour for e in plays}
-        ).values_list("listener", "hour", "seconds"):
-            state.seconds[(listener, hour)] = seconds
-    addresses = {e.address for e in events if e.address}
-    if addresses:
-        for address, hour, listener in AddressListener.objects.filter(
-            address__in=addresses, hour__in=hours
-        ).values_list("address", "hour", "listener"):
-            state.address_listeners[(address, hour)].add(listener)
-        for address, hour, likes in AddressLikes.objects.filter(
-            address__in=addresses, hour__in=hours
-        ).values_list("address", "hour", "likes"):
-            state.address_likes[(address, hour)] = likes
-    return state
-
-
-def _reason_limits(e: CountableEvent, track: TrackInfo, state: _State) -> str:
-    """The limits that depend on what was credited before (state is updated if credited)."""
-    hour = e.hour
-    spot = (e.address, hour)
-    cap = settings.MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR
-    seen = state.address_listeners[spot]
-    if e.address and e.listener not in seen and len(seen) >= cap:
-        return FilterReason.TOO_MANY_LISTENERS
-    if e.type == EventType.PLAY:
-        slot = (e.track_id, e.listener, play_slot(e, track))
-        if slot in state.slots:
-            return FilterReason.TOO_FAST
-        budget = HOUR_SECONDS * settings.MVSIC_LISTENING_FACTOR
-        if state.seconds[(e.listener, hour)] + e.seconds > budget:
-            return FilterReason.TOO_MUCH_LISTENING
-        state.slots.add(slot)
-        state.new_slots.append((*slot, hour))
-        state.seconds[(e.listener, hour)] += e.seconds
-        state.new_seconds[(e.listener, hour)] += e.seconds
-    elif e.address:
-        if state.address_likes[spot] >= settings.MVSIC_MAX_LIKES_PER_ADDRESS_HOUR:
-            return FilterReason.TOO_MANY_LIKES
-        state.address_likes[spot] += 1
-        state.new_address_likes[spot] += 1
-    if e.address and e.listener not in state.address_listeners[spot]:
-        state.address_listeners[spot].add(e.listener)
-        state.new_address_listeners.add((e.address, hour, e.listener))
-    return ""
-
-
 def events_classify(
     *, events: Sequence[CountableEvent], tracks: dict[int, TrackInfo], bots: dict[str, bool]
 ) -> dict:
@@ -246,40 +150,5 @@ def events_classify(
         else:
             pending.append(e)
     if pending:
-        state = _state_load(pending, tracks)
-        for e in pending:
-            if reason := _reason_limits(e, tracks[e.track_id], state):
-                reasons[e.id] = reason
-        _state_save(state)
+        reasons.update(limits_apply(pending, tracks))
     return reasons
-
-
-def _state_save(state: _State) -> None:
-    insert_on_conflict(
-        ListenerSlot,
-        ["track", "listener", "slot", "hour"],
-        sorted(state.new_slots),
-        conflict=["track", "listener", "slot"],
-    )
-    seconds_table = table(ListenerSeconds)
-    insert_on_conflict(
-        ListenerSeconds,
-        ["listener", "hour", "seconds"],
-        sorted((listener, hour, s) for (listener, hour), s in state.new_seconds.items()),
-        conflict=["listener", "hour"],
-        update_sql=f"seconds = {seconds_table}.seconds + excluded.seconds",
-    )
-    insert_on_conflict(
-        AddressListener,
-        ["address", "hour", "listener"],
-        sorted(state.new_address_listeners),
-        conflict=["address", "hour", "listener"],
-    )
-    likes_table = table(AddressLikes)
-    insert_on_conflict(
-        AddressLikes,
-        ["address", "hour", "likes"],
-        sorted((a, h, n) for (a, h), n in state.new_address_likes.items()),
-        conflict=["address", "hour"],
-        update_sql=f"likes = {likes_table}.likes + excluded.likes",
-    )

@@ -9,15 +9,9 @@ locked and rebuilds the counters from the reasons afterwards.
 from itertools import islice
 
 from analytics.bots import user_agent_is_bot
-from analytics.models import (
-    AddressLikes,
-    AddressListener,
-    Event,
-    ListenerSeconds,
-    ListenerSlot,
-    UserAgent,
-)
-from analytics.services.integrity import TrackInfo, events_classify, lists_changed
+from analytics.models import AddressHour, Event, ListenerHourUse, ListenerSlot, UserAgent
+from analytics.services.integrity import events_classify, lists_changed
+from analytics.services.limits import TrackInfo
 from analytics.validation import CountableEvent
 from mvsic.models import Track
 
@@ -30,7 +24,7 @@ FIELDS = (
 
 def events_reclassify() -> int:
     """Store every event's reason as the rules decide it now; returns how many changed."""
-    for model in (ListenerSlot, ListenerSeconds, AddressListener, AddressLikes):
+    for model in (ListenerSlot, ListenerHourUse, AddressHour):
         model.objects.all().delete()
     lists_changed()
     _user_agents_reclassify()

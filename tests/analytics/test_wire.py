@@ -91,9 +91,12 @@ valid_events = st.fixed_dictionaries(
     },
     optional={
         "listener": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
-        "ts": st.datetimes(max_value=datetime(2026, 3, 1), timezones=st.timezones()).map(
-            datetime.isoformat
-        ),
+        # Within the maximum event age of NOW (zones move a time by at most a day).
+        "ts": st.datetimes(
+            min_value=datetime(2026, 2, 24),
+            max_value=datetime(2026, 3, 1),
+            timezones=st.timezones(),
+        ).map(datetime.isoformat),
         "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | st.integers(0, MAX_SECONDS),
         "source": st.text(max_size=64),
     },

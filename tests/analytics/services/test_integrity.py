@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics.models import (
+    AddressHour,
     AddressKey,
-    AddressListener,
     Block,
     Event,
     FilteredHour,
-    ListenerSeconds,
+    ListenerHourUse,
     ListenerSlot,
     TrackStats,
     UserAgent,
@@ -139,7 +139,7 @@ def test_one_listener_cannot_listen_more_than_an_hour_holds(settings):
     events_count(payloads=[make_payload(t, seconds=600.0, ts=at(0)) for t in tracks])
     assert Event.objects.filter(reason="").count() == 6
     assert Event.objects.filter(reason="too_much_listening").count() == 2
-    assert ListenerSeconds.objects.get().seconds == 3600.0
+    assert ListenerHourUse.objects.get().seconds == 3600.0
 
 
 def test_one_address_cannot_credit_more_than_the_listener_cap(track, settings):
@@ -152,7 +152,7 @@ def test_one_address_cannot_credit_more_than_the_listener_cap(track, settings):
         payloads=[make_payload(track, "play", "fan-0", address="feedfacefeedface", ts=at(60))]
     )
     assert reasons(track) == {"": 6, "too_many_listeners": 3}
-    assert AddressListener.objects.count() == 5
+    assert AddressHour.objects.get().listeners == 5
     # The next hour starts afresh.
     events_count(
         payloads=[make_payload(track, "play", "fan-7", address="feedfacefeedface", ts=at(3600))]
@@ -200,6 +200,6 @@ def test_pruning_forgets_old_working_sets_and_past_address_keys(track):
     deleted = integrity_prune(now=now)
     assert deleted["address_keys"] == 1
     assert list(AddressKey.objects.values_list("key", flat=True)) == ["y"]
-    assert ListenerSlot.objects.count() == AddressListener.objects.count() == 1
-    assert ListenerSeconds.objects.count() == 1
+    assert ListenerSlot.objects.count() == AddressHour.objects.count() == 1
+    assert ListenerHourUse.objects.count() == 1
     assert Event.objects.count() == 2  # events themselves are kept

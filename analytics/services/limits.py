@@ -1,0 +1,151 @@
+"""The limits that depend on what was credited before, applied to a batch in event-time order.
+
+- too_fast: one credited play of a track per listener per slot of time as long as the track
+  (ListenerSlot);
+- too_much_listening: a listener's credited seconds in an hour (ListenerHourUse);
+- too_many_listeners: distinct listeners first credited from an address hash in an hour
+  (AddressHour; a listener counts toward the first address it was credited from that hour);
+- too_many_likes: likes and unlikes credited from an address hash in an hour (AddressHour).
+
+What earlier batches used up is read with one statement per table for exactly this batch's
+keys; the batch is decided in memory; what its credited events add is written back with one
+statement per table, as increments (two workers may add to one row).
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from analytics.models import AddressHour, EventType, FilterReason, ListenerHourUse, ListenerSlot
+from analytics.upsert import insert_on_conflict, rows_by_keys, table
+from analytics.validation import CountableEvent
+
+HOUR_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    artist_id: int
+    duration: float
+
+
+def play_slot(event: CountableEvent, track: TrackInfo) -> int:
+    """The track-length slot of time a play falls in: one credited play per slot."""
+    return int(event.ts.timestamp() // max(track.duration, 1.0))
+
+
+@dataclass
+class _Used:
+    """What is used up for the keys of one batch: before it, and what it adds."""
+
+    slots: set = field(default_factory=set)  # (track, listener, slot)
+    seconds: dict = field(default_factory=dict)  # (listener, hour) -> seconds; present: known
+    listeners: dict = field(default_factory=lambda: defaultdict(int))  # (address, hour)
+    likes: dict = field(default_factory=lambda: defaultdict(int))  # (address, hour)
+    new_slots: list = field(default_factory=list)
+    added_seconds: dict = field(default_factory=lambda: defaultdict(float))
+    first_address: dict = field(default_factory=dict)  # (listener, hour) -> address
+    added_listeners: dict = field(default_factory=lambda: defaultdict(int))
+    added_likes: dict = field(default_factory=lambda: defaultdict(int))
+
+
+def limits_apply(events: Sequence[CountableEvent], tracks: dict[int, TrackInfo]) -> dict:
+    """event id -> reason for the events (in event-time order) that a limit filters; what
+    the others use up is recorded."""
+    used = _used_load(events, tracks)
+    reasons = {}
+    for event in events:
+        if reason := _limit(event, tracks[event.track_id], used):
+            reasons[event.id] = reason
+    _used_save(used)
+    return reasons
+
+
+def _used_load(events: Sequence[CountableEvent], tracks: dict[int, TrackInfo]) -> _Used:
+    used = _Used()
+    slots = {
+        (e.track_id, e.listener, play_slot(e, tracks[e.track_id]))
+        for e in events
+        if e.type == EventType.PLAY
+    }
+    used.slots = {key for (key,) in rows_by_keys(ListenerSlot, _SLOT_KEY, slots, [])}
+    listener_hours = {(e.listener, e.hour) for e in events}
+    for key, seconds in rows_by_keys(
+        ListenerHourUse, ["listener", "hour"], listener_hours, ["seconds"]
+    ):
+        used.seconds[key] = seconds
+    spots = {(e.address, e.hour) for e in events if e.address}
+    for key, listeners, likes in rows_by_keys(
+        AddressHour, ["address", "hour"], spots, ["listeners", "likes"]
+    ):
+        used.listeners[key], used.likes[key] = listeners, likes
+    return used
+
+
+_SLOT_KEY = ["track", "listener", "slot"]
+
+
+def _limit(e: CountableEvent, track: TrackInfo, used: _Used) -> str:
+    """The limit that filters `e`, or "" (then what it uses is recorded in `used`)."""
+    me, spot = (e.listener, e.hour), (e.address, e.hour)
+    new_here = me not in used.seconds and bool(e.address)
+    if new_here and used.listeners[spot] >= settings.MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR:
+        return FilterReason.TOO_MANY_LISTENERS
+    if e.type == EventType.PLAY:
+        slot = (e.track_id, e.listener, play_slot(e, track))
+        if slot in used.slots:
+            return FilterReason.TOO_FAST
+        budget = HOUR_SECONDS * settings.MVSIC_LISTENING_FACTOR
+        if used.seconds.get(me, 0.0) + e.seconds > budget:
+            return FilterReason.TOO_MUCH_LISTENING
+        used.slots.add(slot)
+        used.new_slots.append((*slot, e.hour))
+    elif e.address:
+        if used.likes[spot] >= settings.MVSIC_MAX_LIKES_PER_ADDRESS_HOUR:
+            return FilterReason.TOO_MANY_LIKES
+        used.likes[spot] += 1
+        used.added_likes[spot] += 1
+    seconds = e.seconds if e.type == EventType.PLAY else 0.0
+    if me not in used.seconds:
+        used.seconds[me] = 0.0
+        used.first_address[me] = e.address
+        if e.address:
+            used.listeners[spot] += 1
+            used.added_listeners[spot] += 1
+    used.seconds[me] += seconds
+    used.added_seconds[me] += seconds
+    return ""
+
+
+def _used_save(used: _Used) -> None:
+    insert_on_conflict(
+        ListenerSlot,
+        [*_SLOT_KEY, "hour"],
+        sorted(used.new_slots),
+        conflict=_SLOT_KEY,
+    )
+    uses = table(ListenerHourUse)
+    insert_on_conflict(
+        ListenerHourUse,
+        ["listener", "hour", "seconds", "address"],
+        sorted(
+            (listener, hour, seconds, used.first_address.get((listener, hour), ""))
+            for (listener, hour), seconds in used.added_seconds.items()
+        ),
+        conflict=["listener", "hour"],
+        update_sql=f"seconds = {uses}.seconds + excluded.seconds",
+    )
+    hours = table(AddressHour)
+    spots = sorted(set(used.added_listeners) | set(used.added_likes))
+    insert_on_conflict(
+        AddressHour,
+        ["address", "hour", "listeners", "likes"],
+        ((a, h, used.added_listeners[(a, h)], used.added_likes[(a, h)]) for a, h in spots),
+        conflict=["address", "hour"],
+        update_sql=(
+            f"listeners = {hours}.listeners + excluded.listeners, "
+            f"likes = {hours}.likes + excluded.likes"
+        ),
+    )
