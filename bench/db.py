@@ -27,7 +27,6 @@ ANALYTICS_TABLES = [
     "analytics_listenerhour",
     "analytics_likestate",
     "analytics_poisonevent",
-    "analytics_listenerslot",
     "analytics_listenerhouruse",
     "analytics_addresshour",
 ]

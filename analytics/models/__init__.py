@@ -18,7 +18,6 @@ from analytics.models.integrity import (
     BlockKind,
     IngestKey,
     ListenerHourUse,
-    ListenerSlot,
 )
 from analytics.models.operations import PipelineHealth, PoisonEvent, ReconcileRun
 
@@ -37,7 +36,6 @@ __all__ = [
     "LikeState",
     "ListenerHour",
     "ListenerHourUse",
-    "ListenerSlot",
     "PipelineHealth",
     "PoisonEvent",
     "ReconcileRun",

@@ -1,6 +1,6 @@
 """Integrity: ingest keys, blocks, the daily address key and the working sets of the limits.
 
-The working sets (slots, listener hours, address hours) only need the
+The working sets (listener hours, address hours) only need the
 last MVSIC_MAX_EVENT_AGE_SECONDS: `analytics.integrity_prune` deletes what is older. They
 are written for nearly every event, so they carry no index but their key, and on PostgreSQL
 they are UNLOGGED (no WAL): after a database crash they start empty, which only makes the
@@ -8,8 +8,6 @@ limits lenient for a while; `reconcile_counts --fix` rebuilds them from the even
 """
 
 from django.db import models
-
-from mvsic.models import Track
 
 
 class IngestKey(models.Model):
@@ -55,29 +53,17 @@ class AddressKey(models.Model):
     key = models.CharField(max_length=64)
 
 
-class ListenerSlot(models.Model):
-    """A credited play of a track in one track-length slot of time (the too_fast rule)."""
-
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
-    listener = models.CharField(max_length=64)
-    slot = models.BigIntegerField(help_text="Seconds since the epoch // track duration")
-    hour = models.DateTimeField(help_text="For pruning")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["track", "listener", "slot"], name="listenerslot_unique"
-            )
-        ]
-
-
 class ListenerHourUse(models.Model):
     """What a listener was credited with in an hour: listening seconds (too_much_listening),
-    and the address hash it was first credited from (it counts toward that address only)."""
+    the slots of its credited plays (too_fast), and the address hash it was first credited
+    from (it counts toward that address only)."""
 
     listener = models.CharField(max_length=64)
     hour = models.DateTimeField()
     seconds = models.FloatField(default=0)
+    plays = models.TextField(
+        blank=True, default="", help_text='",track:slot" for each credited play of the hour'
+    )
     address = models.CharField(max_length=16, blank=True)
 
     class Meta:

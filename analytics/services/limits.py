@@ -1,7 +1,7 @@
 """The limits that depend on what was credited before, applied to a batch in event-time order.
 
 - too_fast: one credited play of a track per listener per slot of time as long as the track
-  (ListenerSlot);
+  (the slots of a listener's hour are listed in its ListenerHourUse row);
 - too_much_listening: a listener's credited seconds in an hour (ListenerHourUse);
 - too_many_listeners: distinct listeners first credited from an address hash in an hour
   (AddressHour; a listener counts toward the first address it was credited from that hour);
@@ -15,10 +15,11 @@ statement per table, as increments (two workers may add to one row).
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from analytics.models import AddressHour, EventType, FilterReason, ListenerHourUse, ListenerSlot
+from analytics.models import AddressHour, EventType, FilterReason, ListenerHourUse
 from analytics.upsert import insert_on_conflict, rows_by_keys, table
 from analytics.validation import CountableEvent
 
@@ -33,7 +34,21 @@ class TrackInfo:
 
 def play_slot(event: CountableEvent, track: TrackInfo) -> int:
     """The track-length slot of time a play falls in: one credited play per slot."""
-    return int(event.ts.timestamp() // max(track.duration, 1.0))
+    return int(event.ts.timestamp() // _slot_seconds(track))
+
+
+def _slot_seconds(track: TrackInfo) -> float:
+    return max(track.duration, 1.0)
+
+
+def _slot_hours(event: CountableEvent, track: TrackInfo) -> list[datetime]:
+    """The hours a play's slot overlaps (its own, and earlier ones the slot began in)."""
+    start = datetime.fromtimestamp(play_slot(event, track) * _slot_seconds(track), UTC)
+    hours, hour = [], event.hour
+    while hour > start:
+        hours.append(hour)
+        hour -= timedelta(hours=1)
+    return [*hours, hour]
 
 
 @dataclass
@@ -41,10 +56,10 @@ class _Used:
     """What is used up for the keys of one batch: before it, and what it adds."""
 
     slots: set = field(default_factory=set)  # (track, listener, slot)
+    new_plays: dict = field(default_factory=lambda: defaultdict(str))  # ",track:slot" added
     seconds: dict = field(default_factory=dict)  # (listener, hour) -> seconds; present: known
     listeners: dict = field(default_factory=lambda: defaultdict(int))  # (address, hour)
     likes: dict = field(default_factory=lambda: defaultdict(int))  # (address, hour)
-    new_slots: list = field(default_factory=list)
     added_seconds: dict = field(default_factory=lambda: defaultdict(float))
     first_address: dict = field(default_factory=dict)  # (listener, hour) -> address
     added_listeners: dict = field(default_factory=lambda: defaultdict(int))
@@ -65,26 +80,23 @@ def limits_apply(events: Sequence[CountableEvent], tracks: dict[int, TrackInfo])
 
 def _used_load(events: Sequence[CountableEvent], tracks: dict[int, TrackInfo]) -> _Used:
     used = _Used()
-    slots = {
-        (e.track_id, e.listener, play_slot(e, tracks[e.track_id]))
-        for e in events
-        if e.type == EventType.PLAY
-    }
-    used.slots = {key for (key,) in rows_by_keys(ListenerSlot, _SLOT_KEY, slots, [])}
     listener_hours = {(e.listener, e.hour) for e in events}
-    for key, seconds in rows_by_keys(
-        ListenerHourUse, ["listener", "hour"], listener_hours, ["seconds"]
+    for e in events:
+        if e.type == EventType.PLAY:
+            listener_hours.update((e.listener, h) for h in _slot_hours(e, tracks[e.track_id]))
+    for (listener, hour), seconds, plays in rows_by_keys(
+        ListenerHourUse, ["listener", "hour"], listener_hours, ["seconds", "plays"]
     ):
-        used.seconds[key] = seconds
+        used.seconds[(listener, hour)] = seconds
+        for entry in filter(None, plays.split(",")):
+            track, slot = entry.split(":")
+            used.slots.add((int(track), listener, int(slot)))
     spots = {(e.address, e.hour) for e in events if e.address}
     for key, listeners, likes in rows_by_keys(
         AddressHour, ["address", "hour"], spots, ["listeners", "likes"]
     ):
         used.listeners[key], used.likes[key] = listeners, likes
     return used
-
-
-_SLOT_KEY = ["track", "listener", "slot"]
 
 
 def _limit(e: CountableEvent, track: TrackInfo, used: _Used) -> str:
@@ -101,7 +113,7 @@ def _limit(e: CountableEvent, track: TrackInfo, used: _Used) -> str:
         if used.seconds.get(me, 0.0) + e.seconds > budget:
             return FilterReason.TOO_MUCH_LISTENING
         used.slots.add(slot)
-        used.new_slots.append((*slot, e.hour))
+        used.new_plays[me] += f",{slot[0]}:{slot[2]}"
     elif e.address:
         if used.likes[spot] >= settings.MVSIC_MAX_LIKES_PER_ADDRESS_HOUR:
             return FilterReason.TOO_MANY_LIKES
@@ -120,22 +132,18 @@ def _limit(e: CountableEvent, track: TrackInfo, used: _Used) -> str:
 
 
 def _used_save(used: _Used) -> None:
-    insert_on_conflict(
-        ListenerSlot,
-        [*_SLOT_KEY, "hour"],
-        sorted(used.new_slots),
-        conflict=_SLOT_KEY,
-    )
     uses = table(ListenerHourUse)
     insert_on_conflict(
         ListenerHourUse,
-        ["listener", "hour", "seconds", "address"],
+        ["listener", "hour", "seconds", "address", "plays"],
         sorted(
-            (listener, hour, seconds, used.first_address.get((listener, hour), ""))
-            for (listener, hour), seconds in used.added_seconds.items()
+            (*key, seconds, used.first_address.get(key, ""), used.new_plays.get(key, ""))
+            for key, seconds in used.added_seconds.items()
         ),
         conflict=["listener", "hour"],
-        update_sql=f"seconds = {uses}.seconds + excluded.seconds",
+        update_sql=(
+            f"seconds = {uses}.seconds + excluded.seconds, plays = {uses}.plays || excluded.plays"
+        ),
     )
     hours = table(AddressHour)
     spots = sorted(set(used.added_listeners) | set(used.added_likes))

@@ -9,7 +9,7 @@ locked and rebuilds the counters from the reasons afterwards.
 from itertools import islice
 
 from analytics.bots import user_agent_is_bot
-from analytics.models import AddressHour, Event, ListenerHourUse, ListenerSlot, UserAgent
+from analytics.models import AddressHour, Event, ListenerHourUse, UserAgent
 from analytics.services.integrity import events_classify, lists_changed
 from analytics.services.limits import TrackInfo
 from analytics.validation import CountableEvent
@@ -24,7 +24,7 @@ FIELDS = (
 
 def events_reclassify() -> int:
     """Store every event's reason as the rules decide it now; returns how many changed."""
-    for model in (ListenerSlot, ListenerHourUse, AddressHour):
+    for model in (ListenerHourUse, AddressHour):
         model.objects.all().delete()
     lists_changed()
     _user_agents_reclassify()
