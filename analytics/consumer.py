@@ -16,17 +16,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DataError, InterfaceError, OperationalError, connection
 from kombu import Consumer
 
 from analytics import wire
 from analytics.services.counting import events_count
+from analytics.services.failures import counting_failure_clear, counting_failure_record
 from analytics.services.poison import poison_record
 
 logger = logging.getLogger(__name__)
 
-# Attempts for an error that is neither a database outage nor a known-bad payload.
-UNEXPECTED_ATTEMPTS = 3
+# Longest wait between two attempts at a batch that fails.
+MAX_DELAY = 5.0
 
 
 class EventBatchConsumer(bootsteps.ConsumerStep):
@@ -161,29 +162,44 @@ def _batch_count(batch: list) -> None:
 
 
 def count_until_applied(payloads: list[dict]) -> int:
-    """Count events, waiting out database outages; the messages stay unacked meanwhile.
+    """Count events, waiting out whatever stops them; the messages stay unacked meanwhile.
 
-    Retrying in-process (not with a countdown message) keeps the events in the broker as
-    unacknowledged work: if this worker dies while waiting, RabbitMQ redelivers them.
+    Only a payload that can never apply is parked: malformed or of a deleted track (by
+    events_count), or holding a value the database refuses (DataError, found by counting
+    the batch event by event). Any other failure (a database outage, code and migrations
+    that disagree after a deploy, a bug) parks nothing: the batch is retried with backoff,
+    logged as an error and shown on the pipeline health page until it counts. Retrying
+    in-process keeps the events in the broker as unacknowledged work: if this worker dies
+    while waiting, RabbitMQ redelivers them.
     """
-    delay, unexpected = 0.5, 0
+    delay, failing = 0.5, False
     while True:
         try:
-            return events_count(payloads=payloads)
+            counted = events_count(payloads=payloads)
         except (OperationalError, InterfaceError) as exc:
             logger.warning("database unavailable, retrying in %.1fs: %s", delay, exc)
             connection.close()  # reconnect on the next attempt
-        except Exception as exc:  # a payload the database refuses, or a bug
-            unexpected += 1
-            if unexpected >= UNEXPECTED_ATTEMPTS:
-                return _count_each_or_park(payloads, exc)
-            logger.exception("unexpected error counting %d events", len(payloads))
+        except DataError as exc:
+            return _count_each_or_park(payloads, exc)
+        except Exception as exc:
+            logger.exception(
+                "counting %d events failed; nothing is parked, retrying in %.1fs",
+                len(payloads),
+                delay,
+            )
+            counting_failure_record(error=exc)
+            failing = True
+        else:
+            if failing:
+                counting_failure_clear()
+            return counted
         time.sleep(delay)
-        delay = min(delay * 2, 5.0)
+        delay = min(delay * 2, MAX_DELAY)
 
 
 def _count_each_or_park(payloads: list[dict], error: Exception) -> int:
-    """A batch that keeps failing: count its events one by one so only the bad one is parked."""
+    """The database refuses a value of this batch: count its events one by one so only the
+    payload it refuses is parked."""
     if len(payloads) == 1:
         poison_record(payload=payloads[0], reason=f"{type(error).__name__}: {error}")
         return 0

@@ -7,7 +7,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from analytics import wire
-from analytics.models import PoisonEvent, ReconcileRun
+from analytics.models import CountingFailure, PoisonEvent, ReconcileRun
 from analytics.relay import process_relay
 
 
@@ -27,6 +27,7 @@ def pipeline_health_get() -> dict:
     health["poison_count"] = PoisonEvent.objects.count()
     health["poison_recent"] = list(PoisonEvent.objects.order_by("-created_at")[:10])
     health["last_reconcile"] = ReconcileRun.objects.order_by("-started_at").first()
+    health["counting_failures"] = list(CountingFailure.objects.order_by("first_failed_at"))
     return health
 
 

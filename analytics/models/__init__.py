@@ -19,7 +19,12 @@ from analytics.models.integrity import (
     IngestKey,
     ListenerHourUse,
 )
-from analytics.models.operations import PipelineHealth, PoisonEvent, ReconcileRun
+from analytics.models.operations import (
+    CountingFailure,
+    PipelineHealth,
+    PoisonEvent,
+    ReconcileRun,
+)
 
 __all__ = [
     "AddressHour",
@@ -28,6 +33,7 @@ __all__ = [
     "ArtistStats",
     "Block",
     "BlockKind",
+    "CountingFailure",
     "Event",
     "EventType",
     "FilterReason",

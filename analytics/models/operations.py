@@ -43,3 +43,18 @@ class PipelineHealth(models.Model):
     class Meta:
         managed = False
         verbose_name = verbose_name_plural = "pipeline health"
+
+
+class CountingFailure(models.Model):
+    """A worker that keeps failing to count a batch for a reason other than a database
+    outage (a deploy whose code and migrations disagree, a bug): its events stay queued and
+    unacknowledged, and this row tells the pipeline health page until a batch succeeds."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    attempts = models.IntegerField(default=0)
+    error = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.worker}: {self.error[:60]}"

@@ -5,6 +5,7 @@ import json
 import amqp
 import pytest
 from django.conf import settings
+from django.db import DataError, ProgrammingError
 from kombu import Connection, Producer
 
 from analytics import consumer, wire
@@ -54,14 +55,14 @@ def test_undecodable_and_foreign_messages_are_parked_and_do_not_block(celery_wor
 
 
 @pytest.mark.django_db
-def test_a_batch_that_keeps_failing_parks_only_the_bad_event(monkeypatch):
+def test_a_value_the_database_refuses_parks_only_its_event(monkeypatch):
     track = make_track()
     good, bad = make_payload(track, listener="good"), make_payload(track, listener="bad")
     real_count = counting.events_count
 
     def refuse_bad(*, payloads):
         if any(p["listener"] == "bad" for p in payloads):
-            raise ValueError("cannot apply the bad one")
+            raise DataError("value out of range for the bad one")
         return real_count(payloads=payloads)
 
     monkeypatch.setattr(consumer, "events_count", refuse_bad)
@@ -69,7 +70,41 @@ def test_a_batch_that_keeps_failing_parks_only_the_bad_event(monkeypatch):
     assert consumer.count_until_applied([good, bad]) == 1
     assert TrackStats.objects.get(track=track).plays == 1
     parked = PoisonEvent.objects.get()
-    assert parked.event_id == bad["id"] and "cannot apply the bad one" in parked.reason
+    assert parked.event_id == bad["id"] and "out of range for the bad one" in parked.reason
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error", [ProgrammingError('column "reason" does not exist'), KeyError("bug")]
+)
+def test_a_schema_error_or_a_bug_parks_nothing_and_the_batch_counts_after_the_fix(
+    monkeypatch, error
+):
+    """A deploy whose code and migrations disagree fails every batch: the events wait,
+    unacknowledged, and the health page says so, until the fix is deployed."""
+    from analytics.health import pipeline_health_get
+    from analytics.models import CountingFailure
+
+    track = make_track()
+    payloads = [make_payload(track, listener=f"fan-{i}") for i in range(5)]
+    real_count, attempts = counting.events_count, []
+
+    def broken_until_the_fix(*, payloads):
+        attempts.append(len(payloads))
+        if len(attempts) <= 4:
+            health = pipeline_health_get()
+            if len(attempts) > 1:
+                assert health["counting_failures"][0].attempts == len(attempts) - 1
+            raise error
+        return real_count(payloads=payloads)
+
+    monkeypatch.setattr(consumer, "events_count", broken_until_the_fix)
+    monkeypatch.setattr(consumer.time, "sleep", lambda seconds: None)
+    assert consumer.count_until_applied(payloads) == 5
+    assert attempts == [5] * 5  # always the whole batch: never split, never parked
+    assert not PoisonEvent.objects.exists()
+    assert TrackStats.objects.get(track=track).plays == 5
+    assert not CountingFailure.objects.exists()
 
 
 @pytest.mark.django_db
