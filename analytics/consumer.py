@@ -55,7 +55,14 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             accept=["json"],
             prefetch_count=self.size * 2,
         )
-        return [consumer]
+        dead = Consumer(
+            channel,
+            queues=[wire.events_dead_queue()],
+            callbacks=[self.on_dead_message],
+            on_decode_error=self.on_decode_error,
+            accept=["json"],
+        )
+        return [consumer, dead]
 
     def start(self, c):
         super().start(c)
@@ -78,6 +85,18 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self._add(message, wire.body_events(body), None)
         except ValueError as exc:
             self._add(message, [], str(exc))
+
+    def on_dead_message(self, body, message) -> None:
+        """A message RabbitMQ took off the events queue after MVSIC_DELIVERY_LIMIT deliveries
+        without an ack: its events are parked with the reason, never dropped, never counted."""
+        reason = (
+            f"delivered {settings.MVSIC_DELIVERY_LIMIT} times without being counted "
+            "(dead-lettered by the events queue's delivery limit)"
+        )
+        try:
+            self._add(message, wire.body_events(body), reason)
+        except ValueError as exc:
+            self._add(message, [], f"{reason}; {exc}")
 
     def on_decode_error(self, message, exc) -> None:
         # Kept in the buffer (not acked alone) so the batch's multiple-ack stays valid.
@@ -152,13 +171,18 @@ def _batch_count_closing(batch: list) -> None:
 
 
 def _batch_count(batch: list) -> None:
-    for message, _, error in batch:
-        if error:
+    """Park what cannot be counted (each event of a dead-lettered message, or an unreadable
+    message whole), then count the rest."""
+    for message, payloads, error in batch:
+        if error and payloads:
+            for payload in payloads:
+                poison_record(payload=payload, reason=error)
+        elif error:
             raw = message.body[:2000]
             # Named by its content, so a redelivered copy is parked once.
             digest = hashlib.sha256(repr(raw).encode()).hexdigest()[:40]
             poison_record(payload={"id": f"raw-{digest}", "raw": repr(raw)}, reason=error)
-    count_until_applied([p for _, payloads, _ in batch for p in payloads])
+    count_until_applied([p for _, payloads, error in batch if not error for p in payloads])
 
 
 def count_until_applied(payloads: list[dict]) -> int:

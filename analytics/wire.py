@@ -9,7 +9,7 @@ so the format is written down once.
 from django.conf import settings
 from kombu import Queue
 
-from mvsic.queues import quorum_queue
+from mvsic.queues import dead_letter_queue, quorum_queue
 
 # kombu's Producer.publish options of every events message: JSON, persistent.
 PUBLISH_OPTIONS = {"serializer": "json", "delivery_mode": 2}
@@ -18,7 +18,12 @@ PUBLISH_OPTIONS = {"serializer": "json", "delivery_mode": 2}
 def events_queue() -> Queue:
     """The events queue (MVSIC_EVENTS_QUEUE). Celery's own workers never consume it: only
     the batch consumer of `celery worker --event-batches` does."""
-    return quorum_queue(settings.MVSIC_EVENTS_QUEUE)
+    return quorum_queue(settings.MVSIC_EVENTS_QUEUE, settings.MVSIC_DELIVERY_LIMIT)
+
+
+def events_dead_queue() -> Queue:
+    """Where events messages go after MVSIC_DELIVERY_LIMIT deliveries without an ack."""
+    return dead_letter_queue(settings.MVSIC_EVENTS_QUEUE)
 
 
 def events_body(payloads: list[dict]) -> dict:

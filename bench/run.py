@@ -180,6 +180,7 @@ def phases_run(args, mode, phases: set[str], results: dict) -> None:
     for directory in ("MVSIC_SPOOL_DIR", "MVSIC_BENCH_DURABLE_DIR"):
         shutil.rmtree(os.environ[directory], ignore_errors=True)
     analytics_reset()
+    queues_delete()  # declared afresh: a queue left by an older release may have other arguments
     queues_purge()
     seed_info = seed()
     started = time.monotonic()

@@ -309,7 +309,10 @@ MVSIC_DEFAULT_QUEUE = env.str("MVSIC_DEFAULT_QUEUE", default="mvsic.default")
 # Celery's tasks use the default queue only. The events queue (MVSIC_EVENTS_QUEUE, built by
 # analytics.wire) is consumed by `celery worker --event-batches` and is not a task queue,
 # so no worker started without that flag can take events off it.
-CELERY_TASK_QUEUES = [quorum_queue(MVSIC_DEFAULT_QUEUE)]
+# Deliveries of a message without an ack before it goes to its queue's dead-letter queue
+# (<queue>.dead); the batch consumer parks dead-lettered events as poison.
+MVSIC_DELIVERY_LIMIT = env.int("MVSIC_DELIVERY_LIMIT", default=20)
+CELERY_TASK_QUEUES = [quorum_queue(MVSIC_DEFAULT_QUEUE, MVSIC_DELIVERY_LIMIT)]
 CELERY_TASK_DEFAULT_QUEUE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = MVSIC_DEFAULT_QUEUE
 CELERY_TASK_DEFAULT_ROUTING_KEY = MVSIC_DEFAULT_QUEUE

@@ -11,7 +11,7 @@ from kombu import Connection, Producer
 from analytics import consumer, wire
 from analytics.models import PoisonEvent, TrackStats
 from analytics.services import counting
-from tests.conftest import make_payload, make_track, wait_for
+from tests.conftest import make_payload, make_track, queues_purge, wait_for, worker_running
 
 
 @pytest.mark.integration
@@ -114,3 +114,36 @@ def test_an_event_for_a_missing_track_is_parked_and_the_batch_returns():
     track.delete()
     assert consumer.count_until_applied([payload]) == 0  # returns, so the batch is acked
     assert "does not exist" in PoisonEvent.objects.get(event_id=payload["id"]).reason
+
+
+def test_a_message_delivered_past_the_limit_is_parked_not_dropped(
+    transactional_db, broker_queues, tmp_path
+):
+    """RabbitMQ dead-letters an events message after MVSIC_DELIVERY_LIMIT deliveries without
+    an ack; the worker parks its events as poison with the reason."""
+    from mvsic.celery import app
+
+    track = make_track()
+    payload = make_payload(track)
+    queues_purge()
+    with app.connection_for_write() as conn:
+        channel = conn.channel()
+        queue = wire.events_queue()(channel)
+        queue.declare()
+        wire.events_dead_queue()(channel).declare()
+        Producer(channel).publish(
+            wire.events_body([payload]), exchange=queue.exchange, routing_key=queue.routing_key,
+            serializer="json", delivery_mode=2,
+        )  # fmt: skip
+        deliveries = 0
+        while (message := queue.get(no_ack=False)) is not None:
+            deliveries += 1
+            message.reject(requeue=True)  # a worker that keeps dying before its ack
+        # The first delivery and MVSIC_DELIVERY_LIMIT redeliveries, then the dead-letter queue.
+        assert deliveries == settings.MVSIC_DELIVERY_LIMIT + 1
+    with worker_running(tmp_path / "worker.log"):
+        parked = wait_for(
+            lambda: PoisonEvent.objects.filter(event_id=payload["id"]).first(), timeout=30
+        )
+    assert "dead-lettered" in parked.reason
+    assert not TrackStats.objects.filter(track=track, plays__gt=0).exists()
