@@ -136,7 +136,16 @@ def test_the_events_queue_is_a_quorum_queue_on_its_own_direct_exchange():
     assert queue.name == queue.routing_key == settings.MVSIC_EVENTS_QUEUE
     assert (queue.exchange.name, queue.exchange.type) == (queue.name, "direct")
     assert queue.exchange.durable and queue.durable
-    assert queue.queue_arguments == {"x-queue-type": "quorum"}
+    assert queue.queue_arguments == {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": settings.MVSIC_DELIVERY_LIMIT,
+        "x-dead-letter-exchange": queue.name + ".dead",
+        "x-dead-letter-routing-key": queue.name + ".dead",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+    dead = wire.events_dead_queue()
+    assert (dead.name, dead.exchange.name) == (queue.name + ".dead", queue.name + ".dead")
     # Celery's own consumers never see it: only the batch consumer takes events.
     assert queue.name not in {q.name for q in app.conf.task_queues}
 
