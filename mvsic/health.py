@@ -1,13 +1,38 @@
-"""Liveness and readiness probes for load balancers and process managers."""
+"""Probes. `/healthz` is the load balancer's: this host can take events (it answers and its
+spool can be written), whatever the broker and the database do. `/readyz` is for alerting:
+the database and the broker answer."""
 
+import os
+
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
 from mvsic.celery import app as celery_app
 
+# Below this much free space the spool is as good as full.
+SPOOL_MIN_FREE_BYTES = 16 * 1024 * 1024
+
 
 def healthz(request):
+    if not _spool_writable():
+        detail = f"the spool ({settings.MVSIC_SPOOL_DIR}) cannot be written"
+        return JsonResponse(
+            {"status": "unavailable", "down": ["spool"], "detail": detail}, status=503
+        )
     return JsonResponse({"status": "ok"})
+
+
+def _spool_writable() -> bool:
+    """The spool directory exists (or can be made), is writable and has room."""
+    directory = str(settings.MVSIC_SPOOL_DIR)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        stats = os.statvfs(directory)
+    except OSError:
+        return False
+    room = stats.f_bavail * stats.f_frsize
+    return os.access(directory, os.W_OK) and room >= SPOOL_MIN_FREE_BYTES
 
 
 def _database_ok() -> bool:

@@ -1,5 +1,6 @@
 """Liveness and readiness probes against the real PostgreSQL and RabbitMQ."""
 
+import os
 import time
 
 import pytest
@@ -35,11 +36,30 @@ def database_down(transactional_db):
     connection.settings_dict.update(original)
 
 
-def test_healthz_answers_without_touching_the_database(client):
+def test_healthz_answers_without_touching_the_database_or_the_broker(client, broker_down):
     # No django_db mark: any query here would fail the test.
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_healthz_fails_when_the_spool_cannot_be_written(client, settings, tmp_path):
+    """A host that cannot spool cannot take events: the load balancer takes it out."""
+    readonly = tmp_path / "spool"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    settings.MVSIC_SPOOL_DIR = readonly
+    try:
+        response = client.get("/healthz")
+        if os.geteuid() == 0:  # root writes anywhere: a full disk is what stops it
+            assert response.status_code == 200
+            settings.MVSIC_SPOOL_DIR = tmp_path / "file" / "spool"
+            (tmp_path / "file").write_text("not a directory")
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["down"] == ["spool"]
+    finally:
+        readonly.chmod(0o700)
 
 
 @pytest.mark.django_db
