@@ -39,6 +39,8 @@ TS_ERROR = "Must be an ISO 8601 date and time."
 SECONDS_KIND_ERROR = "Only plays have seconds."
 SECONDS_REQUIRED = "Required for a play: the seconds listened."
 UNTRUSTED_ERROR = "Only clients with an ingest key may set this."
+NULL_ERROR = "May be left out, but not null."
+OPTIONAL_NOT_NULL = ("ts", "seconds", "source", "ip", "ua")
 NO_LISTENER_ERROR = (
     "No listener: browsers get the mvsic_listener cookie from any page of the site; "
     "server-side clients send an ingest key and a listener."
@@ -245,6 +247,9 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
     source = raw.get("source")
     if source is not None:
         _check(errors, "source", source, _source_error)
+    for name in OPTIONAL_NOT_NULL:
+        if name in raw and raw[name] is None and name not in errors:
+            errors[name] = [NULL_ERROR]
 
     if errors:
         return None, errors

@@ -26,7 +26,21 @@ def test_schema_is_served_as_an_openapi_document():
     assert schema["info"]["title"] == "Mvsic API"
     assert set(schema["paths"]) >= API_PATHS
     events = schema["paths"]["/api/v1/events/"]["post"]
-    assert {"202", "400", "413", "415"} <= set(events["responses"])
+    assert {"202", "400", "401", "403", "413", "415", "429"} <= set(events["responses"])
+
+
+def test_the_schema_says_what_the_api_does():
+    """Each mismatch an API client found by fuzzing the schema: now in the schema."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+    body = paths["/api/v1/events/"]["post"]["requestBody"]["content"]["application/json"]
+    one, many = body["schema"]["oneOf"]
+    assert (many["minItems"], many["maxItems"]) == (1, 500)  # an empty array is a 400
+    for stats in ("/api/v1/tracks/{track_id}/stats/", "/api/v1/artists/{slug}/stats/"):
+        assert {"200", "401", "403", "404"} <= set(paths[stats]["get"]["responses"])
+    assert {"200", "400", "429"} <= set(paths["/api/v1/auth/token/"]["post"]["responses"])
+    event = schema["components"]["schemas"]["Event"]["properties"]
+    assert not any(field.get("nullable") for field in event.values())  # null is a 400
 
 
 def test_schema_is_also_served_as_json():

@@ -172,7 +172,7 @@ class EventsView(APIView):
     content_negotiation_class = _JSONOnlyNegotiation
 
     @extend_schema(
-        request=serializers.EventSerializer(many=True),
+        request=serializers.EventSerializer(many=True),  # bounds: analytics.schema
         responses={
             202: serializers.AcceptanceSerializer,
             400: serializers.AcceptanceSerializer,

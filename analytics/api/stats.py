@@ -2,7 +2,7 @@
 and staff, by session or token."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -10,6 +10,12 @@ from rest_framework.views import APIView
 
 from analytics import selectors, serializers
 from mvsic.models import Artist, Track
+
+REFUSALS = {
+    401: OpenApiResponse(description="No valid session or token (an expired one included)"),
+    403: OpenApiResponse(description="Not a member of the artist"),
+    404: OpenApiResponse(description="No such track or artist"),
+}
 
 
 class _MemberOnly(APIView):
@@ -21,7 +27,7 @@ class _MemberOnly(APIView):
 
 
 class TrackStatsView(_MemberOnly):
-    @extend_schema(responses=serializers.TrackStatsSerializer)
+    @extend_schema(responses={200: serializers.TrackStatsSerializer, **REFUSALS})
     def get(self, request, track_id: int):
         track = get_object_or_404(Track.objects.select_related("artist"), pk=track_id)
         self.check_artist(request, track.artist)
@@ -29,7 +35,7 @@ class TrackStatsView(_MemberOnly):
 
 
 class ArtistStatsView(_MemberOnly):
-    @extend_schema(responses=serializers.ArtistStatsSerializer)
+    @extend_schema(responses={200: serializers.ArtistStatsSerializer, **REFUSALS})
     def get(self, request, slug: str):
         artist = get_object_or_404(Artist, slug=slug)
         self.check_artist(request, artist)

@@ -335,3 +335,15 @@ def test_many_unknown_fields_are_summarised_not_all_echoed():
     assert payload is None
     assert sum(1 for v in errors.values() if v == ["Unknown field."]) == MAX_UNKNOWN_ECHOED
     assert errors["non_field_errors"] == ["990 more unknown fields are not listed."]
+
+
+@pytest.mark.parametrize("name", ["ts", "source", "ip", "ua"])
+def test_an_optional_field_sent_as_null_is_an_error(name):
+    assert errors_of(event(**{name: None})) == {name: ["May be left out, but not null."]}
+
+
+def test_seconds_null_on_a_like_is_an_error_and_on_a_play_is_missing():
+    like = errors_of(event(type="like", seconds=None))
+    assert like == {"seconds": ["May be left out, but not null."]}
+    play = errors_of(event(seconds=None))
+    assert play == {"seconds": ["Required for a play: the seconds listened."]}

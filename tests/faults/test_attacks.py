@@ -137,7 +137,7 @@ def test_bots_and_scripts_are_not_credited(site, agent):
     for n in range(10):
         bot = Browser(web.url, f"198.51.100.{n + 1}", user_agent=agent).visit(track.id)
         assert attack.send(
-            bot, [play(track.id), {**play(track.id), "type": "like", "seconds": None}]
+            bot, [play(track.id), {"id": str(uuid.uuid4()), "type": "like", "track": track.id}]
         ).status_code in (202, 400)
     reasons = attack.reasons()
     assert reasons == {"bot": len(attack.accepted)} and len(attack.accepted) >= 10
@@ -178,7 +178,7 @@ def test_an_artist_playing_their_own_track_is_not_credited(site):
     attack = Attack()
     assert (
         attack.send(
-            member, [play(track.id), {**play(track.id), "type": "like", "seconds": None}]
+            member, [play(track.id), {"id": str(uuid.uuid4()), "type": "like", "track": track.id}]
         ).status_code
         == 202
     )
