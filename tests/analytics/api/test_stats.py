@@ -186,6 +186,16 @@ def test_another_artists_member_is_forbidden(scene, login, kind):
     assert "plays" not in response.json()
 
 
+@pytest.mark.parametrize("login", [session_client, token_client], ids=["session", "token"])
+@pytest.mark.parametrize("kind", ["track", "artist"])
+def test_a_staff_member_of_another_artist_is_forbidden(scene, login, kind):
+    """Being staff is not the permission to see every artist (mvsic.view_all_artists)."""
+    staff = make_user(is_staff=True)
+    make_artist(members=[staff])
+    response = login(staff).get(stats_urls(scene)[kind])
+    assert response.status_code == 403
+
+
 @pytest.mark.parametrize("kind", ["track", "artist"])
 def test_anonymous_is_refused(scene, kind):
     response = Client().get(stats_urls(scene)[kind])
