@@ -3,9 +3,15 @@
 Event validation itself is analytics.validation (plain Python, fast on 500-event batches).
 """
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from analytics.models import EventType, FilterReason
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
+class IPField(serializers.IPAddressField):
+    """An IPv4 or IPv6 address."""
 
 
 class EventSerializer(serializers.Serializer):
@@ -27,7 +33,7 @@ class EventSerializer(serializers.Serializer):
         min_value=0, required=False, help_text="Required for plays, and only for plays"
     )
     source = serializers.CharField(max_length=64, required=False)
-    ip = serializers.IPAddressField(
+    ip = IPField(
         required=False,
         help_text="Ingest-key clients only: the fan's address (only its hash is kept)",
     )
@@ -44,6 +50,20 @@ class RejectionSerializer(serializers.Serializer):
 class AcceptanceSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     rejected = RejectionSerializer(many=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    """A request refused as a whole: what was wrong."""
+
+    detail = serializers.CharField()
+
+
+# A 400: events rejected one by one, or a body that is no batch of events at all.
+RejectedSerializer = PolymorphicProxySerializer(
+    component_name="EventsRejected",
+    serializers=[AcceptanceSerializer, DetailSerializer],
+    resource_type_field_name=None,
+)
 
 
 class HourSerializer(serializers.Serializer):

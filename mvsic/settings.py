@@ -211,6 +211,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # How the event endpoint knows its client (analytics/clients.py).
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ingestKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Ingest <key>`, from `manage.py ingest_key create NAME`",
+            },
+            "listenerCookie": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "mvsic_listener",
+                "description": "The signed listener cookie every page of the site sets",
+            },
+        }
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "analytics.schema.events_request_exact",

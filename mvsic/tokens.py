@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import get_token_model
 from knox.views import LoginView, LogoutAllView, LogoutView
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -24,6 +24,9 @@ class TokenObtainView(LoginView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
 
+    def get_authenticate_header(self, request):
+        return "Token"  # wrong credentials are a 401, as for any other refused login
+
     @extend_schema(
         request=AuthTokenSerializer,
         responses={
@@ -31,7 +34,8 @@ class TokenObtainView(LoginView):
                 "IssuedToken",
                 {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
             ),
-            400: OpenApiResponse(description="Wrong or missing username or password"),
+            400: OpenApiResponse(description="Username or password missing"),
+            401: OpenApiResponse(description="Wrong username or password"),
             429: OpenApiResponse(description="Locked out after too many failed attempts"),
         },
     )
@@ -39,7 +43,10 @@ class TokenObtainView(LoginView):
         # Django's request, so that a lockout django-axes records on it reaches its middleware.
         context = {"request": request._request}
         credentials = AuthTokenSerializer(data=request.data, context=context)
-        credentials.is_valid(raise_exception=True)
+        if not credentials.is_valid():
+            if "non_field_errors" in credentials.errors:  # both given, no such login
+                raise exceptions.AuthenticationFailed(credentials.errors["non_field_errors"][0])
+            raise exceptions.ValidationError(credentials.errors)
         request.user = credentials.validated_data["user"]
         return super().post(request, format=format)
 

@@ -38,7 +38,7 @@ def test_the_schema_says_what_the_api_does():
     assert (many["minItems"], many["maxItems"]) == (1, 500)  # an empty array is a 400
     for stats in ("/api/v1/tracks/{track_id}/stats/", "/api/v1/artists/{slug}/stats/"):
         assert {"200", "401", "403", "404"} <= set(paths[stats]["get"]["responses"])
-    assert {"200", "400", "429"} <= set(paths["/api/v1/auth/token/"]["post"]["responses"])
+    assert {"200", "400", "401", "429"} <= set(paths["/api/v1/auth/token/"]["post"]["responses"])
     event = schema["components"]["schemas"]["Event"]["properties"]
     assert not any(field.get("nullable") for field in event.values())  # null is a 400
 

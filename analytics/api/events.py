@@ -25,6 +25,7 @@ from analytics.broker import PublishFailed
 from analytics.clients import InvalidIngestKey, client_identify
 from analytics.ratelimit import rate_limit_retry_after
 from analytics.services.capture import events_accept
+from analytics.validation import NO_LISTENER_ERROR
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -44,6 +45,11 @@ class BadIngestKey(exceptions.AuthenticationFailed):
     default_code = "bad_ingest_key"
 
 
+class NoListener(exceptions.NotAuthenticated):
+    default_detail = NO_LISTENER_ERROR
+    default_code = "no_listener"
+
+
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Track ids cannot be checked right now; retry shortly."
@@ -61,6 +67,8 @@ def events_capture(request: HttpRequest) -> HttpResponse:
         except DatabaseError as exc:
             raise DatabaseUnavailable() from exc
         if not client.trusted:
+            if client.listener is None:
+                raise NoListener()
             if (other := cross_site(request)) is not None:
                 raise exceptions.PermissionDenied(f"Events are not taken from {other}.")
             if (retry := rate_limit_retry_after(client.ip)) is not None:
@@ -78,7 +86,7 @@ def events_capture(request: HttpRequest) -> HttpResponse:
                 if not raw_events
                 else f"At most {settings.MVSIC_MAX_BATCH} events per request."
             )
-            return _json_response({"accepted": 0, "rejected": [], "detail": detail}, 400)
+            return _json_response({"detail": detail}, 400)
         try:
             result = events_accept(raw_events=raw_events, client=client)
         except PublishFailed as exc:
@@ -172,20 +180,30 @@ class EventsView(APIView):
     content_negotiation_class = _JSONOnlyNegotiation
 
     @extend_schema(
+        auth=[{"ingestKey": []}, {"listenerCookie": []}],
         request=serializers.EventSerializer(many=True),  # bounds: analytics.schema
         responses={
             202: serializers.AcceptanceSerializer,
-            400: serializers.AcceptanceSerializer,
-            401: OpenApiResponse(description="Unknown or revoked ingest key"),
-            403: OpenApiResponse(description="A browser request sent from another site"),
-            413: OpenApiResponse(description="Body over 1 MiB"),
-            415: OpenApiResponse(description="Content-Type is not application/json"),
+            400: serializers.RejectedSerializer,
+            401: OpenApiResponse(
+                serializers.DetailSerializer,
+                description="Neither a valid ingest key nor the site's listener cookie",
+            ),
+            403: OpenApiResponse(
+                serializers.DetailSerializer, description="A browser request sent from another site"
+            ),
+            413: OpenApiResponse(serializers.DetailSerializer, description="Body over 1 MiB"),
+            415: OpenApiResponse(
+                serializers.DetailSerializer, description="Content-Type is not application/json"
+            ),
             429: OpenApiResponse(
-                description="Too many requests from this address; retry after Retry-After"
+                serializers.DetailSerializer,
+                description="Too many requests from this address; retry after Retry-After",
             ),
             503: OpenApiResponse(
+                serializers.DetailSerializer,
                 description="Neither the broker nor the spool can take the events, or the "
-                "database cannot check track ids; retry with the same ids"
+                "database cannot check track ids; retry with the same ids",
             ),
         },
         examples=[

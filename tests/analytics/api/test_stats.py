@@ -31,19 +31,19 @@ def test_a_token_is_issued_for_good_credentials_and_works(client):
 
 
 @pytest.mark.parametrize(
-    "credentials",
+    ("credentials", "status"),
     [
-        {"username": "ada", "password": "wrong"},
-        {"username": "nobody", "password": "pw-secret-1"},
-        {"username": "ada"},
-        {},
+        ({"username": "ada", "password": "wrong"}, 401),
+        ({"username": "nobody", "password": "pw-secret-1"}, 401),
+        ({"username": "ada"}, 400),
+        ({}, 400),
     ],
 )
-def test_bad_credentials_are_a_400(client, credentials):
+def test_wrong_credentials_are_a_401_and_missing_ones_a_400(client, credentials, status):
     """(The `client` fixture's ingest key does not open the token endpoint.)"""
     make_user("ada", password="pw-secret-1")
     response = client.post("/api/v1/auth/token/", credentials, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == status
     assert "token" not in response.json()
     assert not AuthToken.objects.exists()
 
@@ -99,7 +99,7 @@ def test_the_sixth_wrong_password_is_locked_out_and_an_admin_lifts_it(client, se
             content_type="application/json",
         )
 
-    assert [attempt("wrong").status_code for _ in range(5)] == [400] * 5
+    assert [attempt("wrong").status_code for _ in range(5)] == [401] * 5
     assert attempt("wrong").status_code == 429  # the sixth
     locked = attempt("pw-secret-1")  # even the right password, while locked out
     assert locked.status_code == 429
