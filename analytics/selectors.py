@@ -10,6 +10,7 @@ from analytics.models import (
     FilteredHour,
     FilterReason,
     ListenerHour,
+    TrackFiltered,
     TrackHour,
     TrackStats,
 )
@@ -78,10 +79,12 @@ def _recent(track_filter: dict, *, now: datetime) -> dict:
 
 
 def filtered_get(track_filter: dict, *, since: datetime | None = None) -> dict[str, int]:
-    """Events not credited, by reason, in the listed order of the reasons (none: left out)."""
-    rows = FilteredHour.objects.filter(**track_filter)
-    if since is not None:
-        rows = rows.filter(hour__gte=since)
+    """Events not credited, by reason, in the listed order of the reasons (none: left out):
+    all time from the per-track totals, or since an hour from the hourly buckets."""
+    if since is None:
+        rows = TrackFiltered.objects.filter(**track_filter)
+    else:
+        rows = FilteredHour.objects.filter(hour__gte=since, **track_filter)
     found = dict(rows.values("reason").annotate(n=Sum("events")).values_list("reason", "n"))
     return {reason: found[reason] for reason in FilterReason.values if found.get(reason)}
 
@@ -97,7 +100,7 @@ def filtered_by_track(*, artist: Artist) -> dict[int, dict[str, int]]:
     """All-time filtered events of each of an artist's tracks, by reason."""
     by_track: dict[int, dict[str, int]] = {}
     for track_id, reason, n in (
-        FilteredHour.objects.filter(track__artist=artist)
+        TrackFiltered.objects.filter(track__artist=artist)
         .values("track_id", "reason")
         .annotate(n=Sum("events"))
         .values_list("track_id", "reason", "n")

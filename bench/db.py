@@ -22,6 +22,7 @@ ANALYTICS_TABLES = [
     "analytics_artiststats",
     "analytics_trackhour",
     "analytics_filteredhour",
+    "analytics_trackfiltered",
     "analytics_tracklistener",
     "analytics_artistlistener",
     "analytics_listenerhour",
@@ -200,7 +201,8 @@ FROM (
 # counters from the credited events (reason ''), filtered hours from the others. Hourly
 # buckets in the same order: by track, then hour, so a track's week is a few pages.
 REBUILD_SQL = [
-    "TRUNCATE analytics_trackhour, analytics_filteredhour, analytics_tracklistener, "
+    "TRUNCATE analytics_trackhour, analytics_filteredhour, analytics_trackfiltered, "
+    "analytics_tracklistener, "
     "analytics_artistlistener, analytics_listenerhour, analytics_likestate, "
     "analytics_trackstats, analytics_artiststats",
     """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
@@ -210,6 +212,8 @@ REBUILD_SQL = [
     """INSERT INTO analytics_filteredhour (track_id, hour, reason, events)
        SELECT track_id, date_trunc('hour', ts), reason, count(*) FROM analytics_event
        WHERE reason <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+    """INSERT INTO analytics_trackfiltered (track_id, reason, events)
+       SELECT track_id, reason, sum(events) FROM analytics_filteredhour GROUP BY 1, 2""",
     """INSERT INTO analytics_tracklistener (track_id, listener)
        SELECT DISTINCT track_id, listener FROM analytics_event
        WHERE type = 'play' AND reason = ''""",

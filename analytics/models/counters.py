@@ -71,6 +71,20 @@ class FilteredHour(models.Model):
         ]
 
 
+class TrackFiltered(models.Model):
+    """All-time events of one track that were not credited, by reason (the figure the
+    dashboard shows beside the all-time counters, read without summing every hour)."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
+    reason = models.CharField(max_length=24)
+    events = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "reason"], name="trackfiltered_unique"),
+        ]
+
+
 class TrackListener(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)

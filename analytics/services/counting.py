@@ -20,6 +20,7 @@ from analytics.models import (
     FilteredHour,
     LikeState,
     ListenerHour,
+    TrackFiltered,
     TrackHour,
     TrackListener,
     TrackStats,
@@ -111,15 +112,19 @@ def _filtered_record(*, events: list[CountableEvent], reasons: dict) -> None:
         by_reason[reasons[e.id]].append(e.id)
     for reason, ids in sorted(by_reason.items()):
         Event.objects.filter(id__in=ids).update(reason=reason)
-    hours = Counter((e.track_id, e.hour, reasons[e.id]) for e in events)
-    filtered_table = table(FilteredHour)
-    insert_on_conflict(
-        FilteredHour,
-        ["track", "hour", "reason", "events"],
-        sorted((*key, n) for key, n in hours.items()),
-        conflict=["track", "hour", "reason"],
-        update_sql=f"events = {filtered_table}.events + excluded.events",
-    )
+    for model, key in (
+        (FilteredHour, lambda e: (e.track_id, e.hour)),
+        (TrackFiltered, lambda e: (e.track_id,)),
+    ):
+        counted = Counter((*key(e), reasons[e.id]) for e in events)
+        fields = ["track", "hour", "reason"] if model is FilteredHour else ["track", "reason"]
+        insert_on_conflict(
+            model,
+            [*fields, "events"],
+            sorted((*k, n) for k, n in counted.items()),
+            conflict=fields,
+            update_sql=f"events = {table(model)}.events + excluded.events",
+        )
 
 
 def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:

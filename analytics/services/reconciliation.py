@@ -25,6 +25,7 @@ from analytics.models import (
     LikeState,
     ListenerHour,
     ReconcileRun,
+    TrackFiltered,
     TrackHour,
     TrackListener,
     TrackStats,
@@ -44,6 +45,7 @@ class Expected:
     artists: dict[int, dict[str, int]] = field(default_factory=dict)
     hours: dict[tuple[int, datetime], dict[str, int]] = field(default_factory=dict)
     filtered: dict[tuple[int, datetime, str], dict[str, int]] = field(default_factory=dict)
+    filtered_tracks: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
     events: int = 0
 
 
@@ -170,6 +172,13 @@ def _differences(expected: Expected) -> list[dict]:
         ("events",),
         lambda k: f"{k[0]}@{k[1].isoformat()}/{k[2]}",
     )
+    totals = {
+        (r["track_id"], r["reason"]): r
+        for r in TrackFiltered.objects.values("track_id", "reason", "events")
+    }
+    compare(
+        "filtered_total", totals, expected.filtered_tracks, ("events",), lambda k: f"{k[0]}/{k[1]}"
+    )
     return found
 
 
@@ -196,6 +205,11 @@ def _counts_rebuild(expected: Expected) -> None:
         FilteredHour,
         (FilteredHour(track_id=t, hour=h, reason=r, events=c["events"])
          for (t, h, r), c in sorted(expected.filtered.items())),
+    )  # fmt: skip
+    _replace(
+        TrackFiltered,
+        (TrackFiltered(track_id=t, reason=r, events=c["events"])
+         for (t, r), c in sorted(expected.filtered_tracks.items())),
     )  # fmt: skip
     _replace(
         TrackListener,

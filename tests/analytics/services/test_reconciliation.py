@@ -15,6 +15,7 @@ from analytics.models import (
     LikeState,
     ListenerHour,
     ReconcileRun,
+    TrackFiltered,
     TrackHour,
     TrackListener,
     TrackStats,
@@ -121,12 +122,15 @@ def test_filtered_events_are_reconciled_by_reason(counted):
     events_count(payloads=[make_payload(one, "play", "fan-short", seconds=3.0)])
     assert counts_reconcile().drift == 0
     FilteredHour.objects.update(events=5)
+    TrackFiltered.objects.update(events=7)
     run = counts_reconcile()
     assert [(d["table"], d["field"], d["stored"], d["expected"]) for d in run.details] == [
-        ("filtered", "events", 5, 1)
+        ("filtered", "events", 5, 1),
+        ("filtered_total", "events", 7, 1),
     ]
     assert counts_reconcile(fix=True).fixed
     assert list(FilteredHour.objects.values_list("reason", "events")) == [("short", 1)]
+    assert list(TrackFiltered.objects.values_list("reason", "events")) == [("short", 1)]
 
 
 def test_fix_re_applies_the_rules_to_stored_events(counted):
