@@ -136,6 +136,8 @@ def counts_expected_get() -> Expected:
         .annotate(events=Count("id"))
     ):
         expected.filtered[(row["track_id"], row["hour"], row["reason"])] = {"events": row["events"]}
+        total = expected.filtered_tracks.setdefault((row["track_id"], row["reason"]), {"events": 0})
+        total["events"] += row["events"]
     return expected
 
 
