@@ -65,8 +65,9 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         return [consumer, dead]
 
     def start(self, c):
-        super().start(c)
+        # Before the consumers start: a message may arrive as soon as they do.
         self.counter = ThreadPoolExecutor(1, thread_name_prefix="mvsic-count")
+        super().start(c)
         self.timer_ref = c.timer.call_repeatedly(self.interval, self.flush)
         logger.info("counting events in batches of up to %d", self.size)
 
@@ -77,7 +78,10 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         self.flush()
         self.settle(wait=True)
         if self.counter is not None:
+            # A connection lost and found again stops and starts this step: until then,
+            # a batch is counted right in the consumer.
             self.counter.shutdown()
+            self.counter = None
         super().stop(c)
 
     def on_message(self, body, message) -> None:
