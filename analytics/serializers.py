@@ -97,15 +97,10 @@ class TrackStatsSerializer(FiguresSerializer):
     series = HourSerializer(many=True)
 
 
-class TrackFiguresSerializer(serializers.Serializer):
-    plays = serializers.IntegerField()
-    likes = serializers.IntegerField()
-    listeners = serializers.IntegerField()
-    plays_24h = serializers.IntegerField()
-    likes_24h = serializers.IntegerField()
-    listeners_24h = serializers.IntegerField()
-    filtered = FilteredSerializer(help_text="All time, by reason")
-    updated_at = serializers.DateTimeField(allow_null=True)
+class TrackFiguresSerializer(FiguresSerializer):
+    """A track's row in its artist's figures (its last 24 h filtered are on its own page)."""
+
+    filtered_24h = None
     id = serializers.IntegerField()
     title = serializers.CharField()
     duration = serializers.FloatField()
