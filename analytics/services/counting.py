@@ -25,11 +25,11 @@ from analytics.models import (
     TrackListener,
     TrackStats,
 )
+from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
 from analytics.upsert import insert_on_conflict, table
-from analytics.validation import CountableEvent, InvalidPayload, payload_parse
 from mvsic.models import Track
 
 EVENT_COLUMNS = [

@@ -16,9 +16,9 @@ from django.db import transaction
 
 from analytics.bots import user_agent_is_bot
 from analytics.models import Block, BlockKind, EventType, FilterReason, UserAgent
+from analytics.payloads import CountableEvent
 from analytics.services.limits import TrackInfo, limits_apply
 from analytics.upsert import insert_on_conflict
-from analytics.validation import CountableEvent
 from mvsic.models import ListenerUser
 
 CACHE_SECONDS = 5.0  # how long a worker reuses the blocks it read

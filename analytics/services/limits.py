@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from analytics.models import AddressHour, EventType, FilterReason, ListenerHourUse
+from analytics.payloads import CountableEvent
 from analytics.upsert import insert_on_conflict, rows_by_keys, table
-from analytics.validation import CountableEvent
 
 HOUR_SECONDS = 3600
 

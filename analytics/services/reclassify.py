@@ -10,9 +10,9 @@ from itertools import islice
 
 from analytics.bots import user_agent_is_bot
 from analytics.models import AddressHour, Event, ListenerHourUse, UserAgent
+from analytics.payloads import CountableEvent
 from analytics.services.integrity import events_classify, lists_changed
 from analytics.services.limits import TrackInfo
-from analytics.validation import CountableEvent
 from mvsic.models import Track
 
 CHUNK = 5000

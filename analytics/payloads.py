@@ -1,0 +1,113 @@
+"""The worker's side of the event rules: a queued payload back into the event counting applies.
+
+`payload_parse` applies the field rules of analytics.validation to a payload taken off the
+queue (which an older release or another producer may have queued).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from analytics.validation import (
+    ADDRESS_CHARS,
+    ID_ERROR,
+    _id_parse,
+    _listener_error,
+    _seconds_error,
+    _source_error,
+    _track_error,
+    _ts_parse,
+    _type_error,
+    _ua_error,
+)
+from mvsic.hours import hour_floor
+
+
+@dataclass(frozen=True)
+class CountableEvent:
+    """A queued event that passed the rules, ready to be counted."""
+
+    id: uuid.UUID
+    type: str
+    track_id: int
+    listener: str
+    ts: datetime
+    received_at: datetime
+    seconds: float | None
+    source: str
+    address: str = ""
+    user_agent: str | None = None  # None: queued before user agents were recorded
+
+    @cached_property
+    def hour(self) -> datetime:
+        return hour_floor(self.ts)
+
+    def payload(self) -> dict:
+        """The queued form of this event (what `event_validate` made of it)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "track": self.track_id,
+            "listener": self.listener,
+            "ts": self.ts.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "seconds": self.seconds,
+            "source": self.source,
+            "address": self.address,
+            "ua": self.user_agent,
+        }
+
+
+class InvalidPayload(ValueError):
+    """A queued payload that breaks the rules: no retry can ever count it."""
+
+
+def payload_parse(payload) -> CountableEvent:
+    """The event a queued payload describes, by the same rules as the edge; raises
+    InvalidPayload naming every field that breaks them."""
+    if not isinstance(payload, dict):
+        raise InvalidPayload("an event payload must be a JSON object")
+    errors: dict[str, str] = {}
+    event_id = _id_parse(payload.get("id"))
+    if event_id is None:
+        errors["id"] = ID_ERROR
+    kind = payload.get("type")
+    for name, rule in (("type", _type_error), ("track", _track_error)):
+        if (error := rule(payload.get(name))) is not None:
+            errors[name] = error
+    if (error := _listener_error(payload.get("listener"))) is not None:
+        errors["listener"] = error
+    ts = _ts_parse(payload.get("ts"), naive_is_utc=False)
+    received_at = _ts_parse(payload.get("received_at"), naive_is_utc=False)
+    for name, value in (("ts", ts), ("received_at", received_at)):
+        if value is None:
+            errors[name] = "Must be an ISO 8601 date and time with a zone."
+    seconds = payload.get("seconds")
+    if seconds is not None and (error := _seconds_error(seconds, kind)) is not None:
+        errors["seconds"] = error
+    source = payload.get("source") or ""
+    if (error := _source_error(source)) is not None:
+        errors["source"] = error
+    address = payload.get("address") or ""  # absent in payloads queued before integrity
+    if address and not (
+        isinstance(address, str) and len(address) <= ADDRESS_CHARS and address.isalnum()
+    ):
+        errors["address"] = f"Must be a hash of at most {ADDRESS_CHARS} characters."
+    user_agent = payload.get("ua")
+    if user_agent is not None and (error := _ua_error(user_agent)) is not None:
+        errors["ua"] = error
+    if errors:
+        raise InvalidPayload("; ".join(f"{name}: {error}" for name, error in errors.items()))
+    return CountableEvent(
+        id=event_id,
+        type=kind,
+        track_id=payload["track"],
+        listener=payload["listener"],
+        ts=ts,
+        received_at=received_at,
+        seconds=float(seconds) if seconds is not None else None,
+        source=source,
+        address=address,
+        user_agent=user_agent,
+    )
