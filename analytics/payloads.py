@@ -14,6 +14,8 @@ from analytics.validation import (
     ID_ERROR,
     _id_parse,
     _listener_error,
+    _ranges_error,
+    _referrer_error,
     _seconds_error,
     _source_error,
     _track_error,
@@ -38,6 +40,9 @@ class CountableEvent:
     source: str
     address: str = ""
     user_agent: str | None = None  # None: queued before user agents were recorded
+    referrer: str = ""
+    country: str = ""
+    ranges: tuple[tuple[float, float], ...] | None = None  # a summary's parts played
 
     @cached_property
     def hour(self) -> datetime:
@@ -56,6 +61,9 @@ class CountableEvent:
             "source": self.source,
             "address": self.address,
             "ua": self.user_agent,
+            "referrer": self.referrer,
+            "country": self.country,
+            "ranges": [list(r) for r in self.ranges] if self.ranges is not None else None,
         }
 
 
@@ -97,6 +105,16 @@ def payload_parse(payload) -> CountableEvent:
     user_agent = payload.get("ua")
     if user_agent is not None and (error := _ua_error(user_agent)) is not None:
         errors["ua"] = error
+    # Absent in payloads queued before breakdowns and summaries.
+    referrer = payload.get("referrer") or ""
+    if referrer and (error := _referrer_error(referrer)) is not None:
+        errors["referrer"] = error
+    country = payload.get("country") or ""
+    if country and not (isinstance(country, str) and len(country) == 2 and country.isalpha()):
+        errors["country"] = "Must be a two-letter country code."
+    ranges = payload.get("ranges")
+    if (ranges is not None or kind == "heard") and (error := _ranges_error(ranges, kind)):
+        errors["ranges"] = error
     if errors:
         raise InvalidPayload("; ".join(f"{name}: {error}" for name, error in errors.items()))
     return CountableEvent(
@@ -110,4 +128,7 @@ def payload_parse(payload) -> CountableEvent:
         source=source,
         address=address,
         user_agent=user_agent,
+        referrer=referrer,
+        country=country.upper(),
+        ranges=tuple((float(a), float(b)) for a, b in ranges) if ranges is not None else None,
     )

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from analytics.services import pruning
+from analytics.services import pruning, rebuild
 from analytics.services.reconciliation import counts_reconcile
 
 logger = logging.getLogger(__name__)
@@ -24,3 +24,9 @@ def reconcile_check() -> dict:
 def integrity_prune() -> dict:
     """Hourly: forget past days' address keys and the limits' old working sets."""
     return pruning.integrity_prune()
+
+
+@shared_task(name="analytics.artist_zone_rebuild", acks_late=True)
+def artist_zone_rebuild(artist_id: int) -> bool:
+    """After an artist's time zone changed: its hours, days and months rebuilt in it."""
+    return rebuild.artist_zone_rebuild(artist_id=artist_id)

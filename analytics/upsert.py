@@ -133,3 +133,12 @@ def _by_keys_orm(model, key_fields, keys, fields, *, count: bool) -> list[tuple]
 def table(model: type[models.Model]) -> str:
     """The model's quoted table name, for the SQL fragments of `update_sql`."""
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def rows_source(model: type[models.Model], fields: Sequence[str], rows: list[Sequence]):
+    """(SQL, params) of `rows` as a relation with the columns of `fields` (typed like
+    them), for a `WITH name(columns) AS (...)` of a statement written by hand."""
+    model_fields = [model._meta.get_field(name) for name in fields]
+    if connection.vendor == "postgresql":
+        return _unnest(model_fields, rows)
+    return _values(model_fields, rows, native=False)

@@ -12,10 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from analytics.dimensions import referrer_valid
+from analytics.hearing import MAX_RANGES
 from analytics.models import EventType
 from mvsic.listeners import listener_id_valid
 
-FIELDS = frozenset({"id", "type", "track", "listener", "ts", "seconds", "source", "ip", "ua"})
+FIELDS = frozenset(
+    {"id", "type", "track", "listener", "ts", "seconds", "source", "referrer", "ranges", "ip", "ua"}
+)
 TRUSTED_FIELDS = ("ip", "ua")  # only ingest-key clients may send these
 MAX_TRACK_ID = 2**63 - 1
 MAX_SECONDS = 10_000_000
@@ -37,7 +41,10 @@ SECONDS_KIND_ERROR = "Only plays have seconds."
 SECONDS_REQUIRED = "Required for a play: the seconds listened."
 UNTRUSTED_ERROR = "Only clients with an ingest key may set this."
 NULL_ERROR = "May be left out, but not null."
-OPTIONAL_NOT_NULL = ("ts", "seconds", "source", "ip", "ua")
+OPTIONAL_NOT_NULL = ("ts", "seconds", "source", "referrer", "ranges", "ip", "ua")
+RANGES_KIND_ERROR = "Only playback summaries (type heard) have ranges."
+RANGES_REQUIRED = "Required for a summary: the [start, end] seconds of the track played."
+REFERRER_ERROR = "Must be the host name of the page that linked here, e.g. blog.example.com."
 NO_LISTENER_ERROR = (
     "No listener: browsers get the mvsic_listener cookie from any page of the site; "
     "server-side clients send an ingest key and a listener."
@@ -56,6 +63,8 @@ class Edge:
     address: str  # hash of the request's client address
     user_agent: str
     address_hash: Callable[[str], str]  # for an ingest-key client's per-event ip
+    country: str = ""  # of the request's address
+    country_of: Callable[[str], str] = lambda ip: ""  # for an ingest-key client's per-event ip
 
 
 # --- one rule per field: the normalised value, or the error -------------------------------
@@ -107,6 +116,29 @@ def _source_error(value) -> str | None:
         return f"Must be at most {MAX_SOURCE} characters."
     if not value.isprintable():
         return "Must not contain control characters."
+    return None
+
+
+def _referrer_error(value) -> str | None:
+    return None if isinstance(value, str) and referrer_valid(value) else REFERRER_ERROR
+
+
+def _number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _ranges_error(value, kind) -> str | None:
+    if kind is not None and kind != EventType.HEARD:
+        return RANGES_KIND_ERROR
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_RANGES:
+        return f"Must be a list of 1 to {MAX_RANGES} [start, end] pairs."
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(map(_number, pair))):
+            return "Each range must be [start, end], two numbers of seconds."
+        if not 0 <= pair[0] < pair[1] <= MAX_SECONDS:
+            return f"Each range must have 0 <= start < end <= {MAX_SECONDS}."
     return None
 
 
@@ -182,7 +214,7 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
     _check(errors, "type", kind, _type_error)
     track = raw.get("track")
     _check(errors, "track", track, _track_error)
-    listener, address, user_agent = _who(raw, edge, errors)
+    listener, address, user_agent, country = _who(raw, edge, errors)
 
     ts = raw.get("ts")
     if ts is None:
@@ -205,6 +237,15 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
     source = raw.get("source")
     if source is not None:
         _check(errors, "source", source, _source_error)
+    referrer = raw.get("referrer")
+    if referrer is not None:
+        _check(errors, "referrer", referrer, _referrer_error)
+    ranges = raw.get("ranges")
+    if ranges is not None or kind == EventType.HEARD:
+        if ranges is None:
+            errors["ranges"] = [RANGES_REQUIRED]
+        else:
+            _check(errors, "ranges", ranges, lambda value: _ranges_error(value, kind))
     for name in OPTIONAL_NOT_NULL:
         if name in raw and raw[name] is None and name not in errors:
             errors[name] = [NULL_ERROR]
@@ -220,14 +261,17 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
         "received_at": edge.now.isoformat(),
         "seconds": float(seconds) if seconds is not None else None,
         "source": source or "",
+        "referrer": referrer.lower() if referrer else "",
+        "ranges": [[float(a), float(b)] for a, b in ranges] if ranges is not None else None,
+        "country": country,
         "address": address,
         "ua": user_agent,
     }, {}
 
 
-def _who(raw: dict, edge: Edge, errors: dict) -> tuple[str | None, str, str]:
-    """The listener, address hash and user agent of an event: a browser's come from its
-    cookie and request; an ingest-key client names them in the event."""
+def _who(raw: dict, edge: Edge, errors: dict) -> tuple[str | None, str, str, str]:
+    """The listener, address hash, user agent and country of an event: a browser's come
+    from its cookie and request; an ingest-key client names them in the event."""
     if not edge.trusted:
         for name in TRUSTED_FIELDS:
             if name in raw:
@@ -235,17 +279,17 @@ def _who(raw: dict, edge: Edge, errors: dict) -> tuple[str | None, str, str]:
         if edge.listener is None:
             errors["listener"] = [NO_LISTENER_ERROR]
         # A body listener other than the cookie's is ignored: browsers cannot name listeners.
-        return edge.listener, edge.address, edge.user_agent
+        return edge.listener, edge.address, edge.user_agent, edge.country
     listener = raw.get("listener")
     _check(errors, "listener", listener, _listener_error)
-    address, user_agent = edge.address, edge.user_agent
+    address, user_agent, country = edge.address, edge.user_agent, edge.country
     ip = raw.get("ip")
     if ip is not None and not _check(errors, "ip", ip, _ip_error):
-        address = edge.address_hash(ip)
+        address, country = edge.address_hash(ip), edge.country_of(ip)
     ua = raw.get("ua")
     if ua is not None and not _check(errors, "ua", ua, _ua_error):
         user_agent = ua
-    return listener, address, user_agent
+    return listener, address, user_agent, country
 
 
 def _check(errors: dict, name: str, value, rule) -> bool:

@@ -1,13 +1,33 @@
 """The catalog: artists, the people who run them, and their tracks."""
 
+import functools
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+def zone_validate(name: str) -> None:
+    if name not in zone_names():
+        raise ValidationError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin).")
+
+
+@functools.cache
+def zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 class Artist(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     bio = models.TextField(blank=True)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[zone_validate],
+        help_text="IANA time zone of the artist's days and hours",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="artists", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,6 +26,7 @@ from analytics.models.operations import (
     PoisonEvent,
     ReconcileRun,
 )
+from analytics.models.rollups import BreakdownListener, ListenerDay, Rollup
 
 __all__ = [
     "AddressHour",
@@ -33,6 +34,7 @@ __all__ = [
     "ArtistListener",
     "ArtistStats",
     "Block",
+    "BreakdownListener",
     "BlockKind",
     "CountingFailure",
     "Event",
@@ -41,11 +43,13 @@ __all__ = [
     "FilteredHour",
     "IngestKey",
     "LikeState",
+    "ListenerDay",
     "ListenerHour",
     "ListenerHourUse",
     "PipelineHealth",
     "PoisonEvent",
     "ReconcileRun",
+    "Rollup",
     "TrackFiltered",
     "TrackHour",
     "TrackListener",

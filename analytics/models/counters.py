@@ -33,6 +33,13 @@ class ArtistStats(Counters):
     artist = models.OneToOneField(
         Artist, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
+    zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        db_default="UTC",
+        help_text="The time zone the artist's hours, days and months are kept in (the "
+        "artist's own once a change of it is rebuilt)",
+    )
 
     class Meta:
         verbose_name_plural = "artist stats"

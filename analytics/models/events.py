@@ -11,6 +11,7 @@ class EventType(models.TextChoices):
     PLAY = "play"
     LIKE = "like"
     UNLIKE = "unlike"
+    HEARD = "heard"  # a playback's summary: which parts of the track were heard
 
 
 class FilterReason(models.TextChoices):
@@ -51,6 +52,15 @@ class Event(models.Model):
     received_at = models.DateTimeField(help_text="When the API accepted it")
     seconds = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=64, blank=True)
+    referrer = models.CharField(
+        max_length=253, blank=True, default="", db_default="", help_text="External host"
+    )
+    country = models.CharField(
+        max_length=2, blank=True, default="", db_default="", help_text="From the address"
+    )
+    heard = models.IntegerField(
+        null=True, blank=True, help_text="A summary's twentieths of the track heard, as bits"
+    )
     address = models.CharField(
         max_length=16,
         blank=True,

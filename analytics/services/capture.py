@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics import relay
 from analytics.addresses import address_hash
 from analytics.clients import Client
+from analytics.dimensions import country_of
 from analytics.validation import Edge, event_validate
 from mvsic.models import Track
 
@@ -64,6 +65,8 @@ def edge_of(client: Client, now: datetime) -> Edge:
         address=address_hash(client.ip, now=now) if client.ip else "",
         user_agent=client.user_agent,
         address_hash=lambda ip: address_hash(ip, now=now),
+        country=country_of(client.ip) if client.ip else "",
+        country_of=country_of,
     )
 
 

@@ -8,10 +8,12 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.hearing import heard_summary
 from analytics.models import (
     ArtistListener,
     ArtistStats,
@@ -26,15 +28,17 @@ from analytics.models import (
     TrackStats,
 )
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
+from analytics.periods import zone_get
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
+from analytics.services.rollups import Placed, place, rollups_count
 from analytics.upsert import insert_on_conflict, table
 from mvsic.models import Track
 
 EVENT_COLUMNS = [
     "id", "type", "track", "listener", "ts", "received_at", "seconds", "source", "address",
-    "user_agent", "counted_at",
+    "user_agent", "counted_at", "referrer", "country", "heard",
 ]  # fmt: skip
 
 
@@ -72,12 +76,20 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             return 0
         agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
         now = timezone.now()
+        # A summary is stored as the parts of its track it heard, and for how long.
+        heard = {
+            e.id: heard_summary(e.ranges or (), tracks[e.track_id].duration)
+            for e in parsed.values()
+            if e.type == EventType.HEARD
+        }
         written = insert_on_conflict(
             Event,
             EVENT_COLUMNS,
             (
-                (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at, e.seconds, e.source,
-                 e.address, agents[e.user_agent][0] if e.user_agent is not None else None, now)
+                (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at,
+                 heard[e.id][1] if e.id in heard else e.seconds, e.source, e.address,
+                 agents[e.user_agent][0] if e.user_agent is not None else None, now,
+                 e.referrer, e.country, heard[e.id][0] if e.id in heard else None)
                 for e in parsed.values()
             ),
             conflict=["id"],
@@ -97,15 +109,44 @@ def events_count(*, payloads: Sequence[dict]) -> int:
         # parallel (a duplicate id waits on the other batch's insert; the limits' rows are
         # written in key order).
         track_ids = sorted({e.track_id for e in fresh})
-        _stats_lock(track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids}))
+        zones = _stats_lock(
+            track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids})
+        )
+        placed = {
+            e.id: _place(e, tracks[e.track_id], zones, reasons.get(e.id, ""), heard.get(e.id))
+            for e in fresh
+        }
         if reasons:
-            _filtered_record(events=[e for e in fresh if e.id in reasons], reasons=reasons)
+            _filtered_record(
+                events=[e for e in fresh if e.id in reasons], reasons=reasons, placed=placed
+            )
         if credited:
-            _counters_apply(events=credited, artist_of=artist_of)
+            _counters_apply(events=credited, artist_of=artist_of, placed=placed)
+        rollups_count(list(placed.values()))
         return len(fresh)
 
 
-def _filtered_record(*, events: list[CountableEvent], reasons: dict) -> None:
+def _place(event: CountableEvent, track: TrackInfo, zones, reason: str, heard) -> Placed:
+    hour, day = place(event.ts, zones[track.artist_id])
+    return Placed(
+        type=event.type,
+        track_id=event.track_id,
+        artist_id=track.artist_id,
+        listener=event.listener,
+        hour=hour,
+        day=day,
+        reason=reason,
+        seconds=heard[1] if heard else event.seconds,
+        heard=heard[0] if heard else None,
+        duration=track.duration,
+        source=event.source,
+        referrer=event.referrer,
+        country=event.country,
+        user_agent=event.user_agent,
+    )
+
+
+def _filtered_record(*, events: list[CountableEvent], reasons: dict, placed: dict) -> None:
     """Store each filtered event's reason and add it to the filtered hours."""
     by_reason = defaultdict(list)
     for e in events:
@@ -113,7 +154,7 @@ def _filtered_record(*, events: list[CountableEvent], reasons: dict) -> None:
     for reason, ids in sorted(by_reason.items()):
         Event.objects.filter(id__in=ids).update(reason=reason)
     for model, key in (
-        (FilteredHour, lambda e: (e.track_id, e.hour)),
+        (FilteredHour, lambda e: (e.track_id, placed[e.id].hour)),
         (TrackFiltered, lambda e: (e.track_id,)),
     ):
         counted = Counter((*key(e), reasons[e.id]) for e in events)
@@ -127,26 +168,33 @@ def _filtered_record(*, events: list[CountableEvent], reasons: dict) -> None:
         )
 
 
-def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> None:
-    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock).
+def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> dict[int, ZoneInfo]:
+    """Create and lock the counter rows, tracks then artists, each in id order (no deadlock);
+    returns each artist's time zone as it is under the lock (a zone change waits for it).
 
     An upsert that touches the row takes its lock; later statements of this transaction
     then see every change committed before it.
     """
+    zones = {}
     for model, key, ids in ((TrackStats, "track", track_ids), (ArtistStats, "artist", artist_ids)):
-        insert_on_conflict(
+        rows = insert_on_conflict(
             model,
             [key],
             [(i,) for i in ids],
             conflict=[key],
             update_sql=f"updated_at = {table(model)}.updated_at",
+            returning=[key, "zone"] if model is ArtistStats else (),
         )
+        zones.update((artist, zone_get(zone)) for artist, zone in rows)
+    return zones
 
 
-def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) -> None:
+def _counters_apply(
+    *, events: list[CountableEvent], artist_of: dict[int, int], placed: dict
+) -> None:
     plays = [e for e in events if e.type == EventType.PLAY]
-    likes = [e for e in events if e.type != EventType.PLAY]
-    _hours_add(events)
+    likes = [e for e in events if e.type in (EventType.LIKE, EventType.UNLIKE)]
+    _hours_add(events, placed)
     new_track_listeners = _listeners_add(
         TrackListener, "track", sorted({(e.track_id, e.listener) for e in plays})
     )
@@ -156,7 +204,7 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
     insert_on_conflict(
         ListenerHour,
         ["track", "hour", "listener"],
-        sorted({(e.track_id, e.hour, e.listener) for e in plays}),
+        sorted({(e.track_id, placed[e.id].hour, e.listener) for e in plays}),
         conflict=["track", "hour", "listener"],
     )
     _likes_apply(likes)
@@ -194,11 +242,12 @@ def _counters_apply(*, events: list[CountableEvent], artist_of: dict[int, int]) 
     )
 
 
-def _hours_add(events: list[CountableEvent]) -> None:
-    """One upsert for every (track, hour) the batch touches."""
+def _hours_add(events: list[CountableEvent], placed: dict) -> None:
+    """One upsert for every (track, local hour) the batch touches."""
     hours: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
     for e in events:
-        hours[(e.track_id, e.hour)][e.type] += 1
+        if e.type != EventType.HEARD:
+            hours[(e.track_id, placed[e.id].hour)][e.type] += 1
     hour_table = table(TrackHour)
     insert_on_conflict(
         TrackHour,

@@ -101,6 +101,8 @@ def _used_load(events: Sequence[CountableEvent], tracks: dict[int, TrackInfo]) -
 
 def _limit(e: CountableEvent, track: TrackInfo, used: _Used) -> str:
     """The limit that filters `e`, or "" (then what it uses is recorded in `used`)."""
+    if e.type == EventType.HEARD:
+        return ""  # a summary credits nothing: only the rules without history apply
     me, spot = (e.listener, e.hour), (e.address, e.hour)
     new_here = me not in used.seconds and bool(e.address)
     if new_here and used.listeners[spot] >= settings.MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR:

@@ -64,6 +64,9 @@ def test_valid_play_becomes_a_plain_payload():
         "received_at": NOW.isoformat(),
         "seconds": 31.0,
         "source": "track-page",
+        "referrer": "",
+        "ranges": None,
+        "country": "",
         "address": REQUEST_ADDRESS,
         "ua": BROWSER,
     }

@@ -40,6 +40,9 @@ def test_one_event_is_accepted_and_queued_as_plain_data(client, queue, track):
     assert set(payload) == {"id", "type", "track", "listener", "ts", "received_at"} | {
         "seconds",
         "source",
+        "referrer",
+        "ranges",
+        "country",
         "address",
         "ua",
     }

@@ -1,0 +1,71 @@
+"""Figures over local days and months in the artist's time zone, kept by the workers.
+
+`Rollup` holds every additive figure of an artist ("a") or a track ("t") for one local day
+("d") or calendar month ("m", keyed by its first day): plays, likes, filtered events by
+reason, breakdowns, listening completion, and the cells of the distinct-listener index
+(analytics.reach). A period's figure is a sum over whole months and the days left over,
+so reading twelve months touches a few dozen rows per figure, however long the history.
+"""
+
+from django.db import models
+
+SCOPES = (("a", "artist"), ("t", "track"))
+SPANS = (("d", "day"), ("m", "month"))
+
+
+class Rollup(models.Model):
+    scope = models.CharField(max_length=1, choices=SCOPES)
+    key = models.BigIntegerField(help_text="The artist's or the track's id")
+    span = models.CharField(max_length=1, choices=SPANS)
+    start = models.DateField(help_text="The local day, or the first day of the month")
+    metric = models.CharField(max_length=16)
+    value = models.CharField(max_length=253, blank=True, default="")
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "span", "start", "metric", "value"],
+                name="rollup_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}{self.key} {self.start} {self.metric}={self.value}: {self.n}"
+
+
+class ListenerDay(models.Model):
+    """A listener was credited a play of an artist or a track on a local day: the set the
+    distinct-listener cells are kept from."""
+
+    scope = models.CharField(max_length=1, choices=SCOPES)
+    key = models.BigIntegerField()
+    listener = models.CharField(max_length=64)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "listener", "day"], name="listenerday_unique"
+            ),
+        ]
+
+
+class BreakdownListener(models.Model):
+    """Up to the first few listeners of a track with one breakdown value on one day: enough
+    to know whether the value reached the listeners a shown row needs (counted by set, so
+    the figure does not depend on the order events arrive in)."""
+
+    track_id = models.BigIntegerField()
+    day = models.DateField()
+    dimension = models.CharField(max_length=8)
+    value = models.CharField(max_length=253)
+    listener = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track_id", "day", "dimension", "value", "listener"],
+                name="breakdownlistener_unique",
+            ),
+        ]

@@ -1,0 +1,158 @@
+"""Rebuild an artist's local-time figures from its stored events (a change of time zone).
+
+Hours, days and months are kept in the artist's zone (ArtistStats.zone). When its members
+pick another zone, this task moves the artist under its counter lock: counting batches for
+its tracks wait, then count in the new zone. The hourly buckets, the rollups and the sets
+behind them are rebuilt from the events with the functions counting itself uses.
+"""
+
+from collections import Counter, defaultdict
+from itertools import islice
+
+from django.db import transaction
+
+from analytics import reach
+from analytics.models import (
+    ArtistStats,
+    BreakdownListener,
+    Event,
+    EventType,
+    FilteredHour,
+    ListenerDay,
+    ListenerHour,
+    Rollup,
+    TrackHour,
+)
+from analytics.periods import zone_get
+from analytics.services.rollups import (
+    FLOOR,
+    Placed,
+    dimensions_of,
+    floor_rows,
+    place,
+    reach_rows,
+    rollup_rows,
+)
+from mvsic.models import Artist, Track
+
+CHUNK = 5000
+FIELDS = (
+    "type", "track_id", "listener", "ts", "reason", "seconds", "heard", "source", "referrer",
+    "country", "user_agent__text",
+)  # fmt: skip
+
+
+def artist_zone_rebuild(*, artist_id: int) -> bool:
+    """Put the artist's figures in its chosen zone; False if they already were."""
+    with transaction.atomic():
+        artist = Artist.objects.get(pk=artist_id)
+        ArtistStats.objects.get_or_create(artist=artist)
+        stats = ArtistStats.objects.select_for_update().get(artist=artist)
+        if stats.zone == artist.timezone:
+            return False
+        stats.zone = artist.timezone
+        stats.save(update_fields=["zone"])
+        artist_figures_rebuild(artist=artist)
+    return True
+
+
+def artist_figures_rebuild(*, artist: Artist) -> None:
+    """Replace the artist's hours, rollups and their sets with what its events imply, in
+    its ArtistStats zone. The caller holds the artist's counter row locked."""
+    zone = zone_get(ArtistStats.objects.get(artist=artist).zone)
+    tracks = dict(Track.objects.filter(artist=artist).values_list("id", "duration"))
+    _figures_delete(artist.id, list(tracks))
+    hours: dict = defaultdict(Counter)
+    listener_hours, filtered, rollups = set(), Counter(), Counter()
+    days: dict = defaultdict(set)
+    floors: dict = defaultdict(set)
+    rows = (
+        Event.objects.filter(track_id__in=list(tracks))
+        .order_by("ts", "received_at", "id")
+        .values_list(*FIELDS)
+        .iterator(CHUNK)
+    )
+    while chunk := list(islice(rows, CHUNK)):
+        placed = []
+        for kind, track, listener, ts, reason, seconds, heard, *rest in chunk:
+            hour, day = place(ts, zone)
+            source, referrer, country, agent = rest
+            p = Placed(
+                type=kind, track_id=track, artist_id=artist.id, listener=listener, hour=hour,
+                day=day, reason=reason, seconds=seconds, heard=heard, duration=tracks[track],
+                source=source, referrer=referrer, country=country, user_agent=agent,
+            )  # fmt: skip
+            placed.append(p)
+            if reason:
+                filtered[(track, hour, reason)] += 1
+            elif kind != EventType.HEARD:
+                hours[(track, hour)][kind] += 1
+            if kind == EventType.PLAY and not reason:
+                listener_hours.add((track, hour, listener))
+                days[("a", artist.id, listener)].add(day)
+                days[("t", track, listener)].add(day)
+                for dimension, value in dimensions_of(p):
+                    floors[(track, day, dimension, value)].add(listener)
+        rollups.update(rollup_rows(placed))
+    _hours_write(hours, listener_hours, filtered)
+    _rollups_write(rollups, days, floors, artist.id)
+
+
+def _figures_delete(artist_id: int, track_ids: list[int]) -> None:
+    for model in (TrackHour, ListenerHour, FilteredHour):
+        model.objects.filter(track_id__in=track_ids).delete()
+    for model in (Rollup, ListenerDay):
+        model.objects.filter(scope="a", key=artist_id).delete()
+        model.objects.filter(scope="t", key__in=track_ids).delete()
+    BreakdownListener.objects.filter(track_id__in=track_ids).delete()
+
+
+def _hours_write(hours: dict, listener_hours: set, filtered: Counter) -> None:
+    TrackHour.objects.bulk_create(
+        [
+            TrackHour(track_id=t, hour=h, plays=c["play"], likes=c["like"], unlikes=c["unlike"])
+            for (t, h), c in sorted(hours.items())
+        ],
+        batch_size=CHUNK,
+    )
+    ListenerHour.objects.bulk_create(
+        [ListenerHour(track_id=t, hour=h, listener=li) for t, h, li in sorted(listener_hours)],
+        batch_size=CHUNK,
+    )
+    FilteredHour.objects.bulk_create(
+        [FilteredHour(track_id=t, hour=h, reason=r, events=n) for (t, h, r), n in filtered.items()],
+        batch_size=CHUNK,
+    )
+
+
+def _rollups_write(rollups: Counter, days: dict, floors: dict, artist_id: int) -> None:
+    changes: Counter = Counter()
+    listener_days = []
+    for (scope, key, listener), seen in days.items():
+        listener_days.extend(
+            ListenerDay(scope=scope, key=key, listener=listener, day=d) for d in seen
+        )
+        for (day, cell), n in reach.pair_cells(reach.sequence_pairs(seen)).items():
+            changes[(scope, key, day, cell)] += n
+    rollups.update(reach_rows(changes))
+    kept, floors_reached = [], {}
+    for (track, day, dimension, value), listeners in floors.items():
+        first = sorted(listeners)[:FLOOR]
+        kept.extend(
+            BreakdownListener(
+                track_id=track, day=day, dimension=dimension, value=value, listener=listener
+            )
+            for listener in first
+        )
+        floors_reached[(artist_id, track, day, dimension, value)] = len(first)
+    floor_of = floor_rows(floors_reached)
+    ListenerDay.objects.bulk_create(listener_days, batch_size=CHUNK)
+    BreakdownListener.objects.bulk_create(kept, batch_size=CHUNK)
+    Rollup.objects.bulk_create(
+        [
+            Rollup(scope=s, key=k, span=sp, start=st, metric=m, value=v, n=n)
+            for (s, k, sp, st, m, v), n in [*rollups.items(), *floor_of.items()]
+            if n
+        ],
+        batch_size=CHUNK,
+    )

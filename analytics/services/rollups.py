@@ -1,0 +1,235 @@
+"""Counting into the artist's local time: rollups, the reach index and breakdown floors.
+
+Called by counting inside its transaction, after the counter rows are locked, with each
+new event placed in its artist's time zone. Every figure is written once per batch:
+  - Rollup: additive figures by artist and track, local day and month (models.rollups);
+  - ListenerDay and the "reach" cells: distinct listeners over any days (analytics.reach);
+  - BreakdownListener and the "~<dimension>" floors: how many listeners (up to FLOOR) a
+    breakdown value had on a day, so rows with fewer are folded into "other".
+`figures_of` is also what a rebuild (analytics.services.rebuild) applies to stored events.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from analytics import reach
+from analytics.dimensions import device_of, source_of
+from analytics.hearing import outcome, parts_heard
+from analytics.models import BreakdownListener, EventType, ListenerDay, Rollup
+from analytics.periods import local_day, local_hour_floor
+from analytics.upsert import insert_on_conflict, rows_by_keys, rows_source, table
+
+DIMENSIONS = ("source", "country", "device", "browser", "os")
+FLOOR = 5  # listeners a breakdown row needs on one day of the period to be shown
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A counted event in its artist's time: what rollups need of it."""
+
+    type: str
+    track_id: int
+    artist_id: int
+    listener: str
+    hour: datetime  # the start of its local hour (UTC)
+    day: date  # its local day
+    reason: str
+    seconds: float | None
+    heard: int | None
+    duration: float
+    source: str = ""
+    referrer: str = ""
+    country: str = ""
+    user_agent: str | None = None
+
+    @property
+    def month(self) -> date:
+        return self.day.replace(day=1)
+
+
+def place(moment: datetime, zone: ZoneInfo) -> tuple[datetime, date]:
+    """(local hour start, local day) of a moment in a zone."""
+    return local_hour_floor(moment, zone), local_day(moment, zone)
+
+
+def dimensions_of(p: Placed) -> list[tuple[str, str]]:
+    device, browser, system = device_of(p.user_agent or "")
+    return [
+        ("source", source_of(p.source, p.referrer)),
+        ("country", p.country),
+        ("device", device),
+        ("browser", browser),
+        ("os", system),
+    ]
+
+
+def figures_of(p: Placed) -> list[tuple[str, str]]:
+    """The (metric, value) figures one counted event adds 1 to."""
+    if p.reason:
+        return [("filtered", p.reason)]
+    if p.type == EventType.PLAY:
+        return [("plays", ""), *dimensions_of(p)]
+    if p.type == EventType.HEARD:
+        heard = [("ret", f"{k:02d}") for k in parts_heard(p.heard or 0)]
+        return [("heard", ""), (outcome(p.seconds or 0.0, p.duration), ""), *heard]
+    return [("likes" if p.type == EventType.LIKE else "unlikes", "")]
+
+
+def rollup_rows(placed: Iterable[Placed]) -> Counter:
+    """(scope, key, span, start, metric, value) -> count, for both scopes and spans."""
+    counts: Counter = Counter()
+    for p in placed:
+        for metric, value in figures_of(p):
+            for scope, key in (("a", p.artist_id), ("t", p.track_id)):
+                counts[(scope, key, "d", p.day, metric, value)] += 1
+                counts[(scope, key, "m", p.month, metric, value)] += 1
+    return counts
+
+
+def listener_days(plays: Iterable[Placed]) -> set[tuple[str, int, str, date]]:
+    days = set()
+    for p in plays:
+        days.add(("a", p.artist_id, p.listener, p.day))
+        days.add(("t", p.track_id, p.listener, p.day))
+    return days
+
+
+def reach_rows(changes: Counter) -> Counter:
+    """Reach cell changes ((scope, key, day, cell) -> n) as rollup rows of both spans."""
+    rows: Counter = Counter()
+    for (scope, key, day, cell), n in changes.items():
+        rows[(scope, key, "d", day, "reach", str(cell))] += n
+        rows[(scope, key, "m", day.replace(day=1), "reach", str(cell))] += n
+    return Counter({k: n for k, n in rows.items() if n})
+
+
+def floor_rows(floors: dict[tuple[int, int, date, str, str], int]) -> dict[tuple, int]:
+    """Breakdown floors ((artist, track, day, dimension, value) -> listeners, at most
+    FLOOR) as rollup rows: the track's day, and the most of any day for its month and for
+    the artist (a lower bound of the artist's listeners with that value)."""
+    rows: dict[tuple, int] = {}
+    for (artist, track, day, dimension, value), n in floors.items():
+        metric = f"~{dimension}"
+        for scope, key in (("a", artist), ("t", track)):
+            for span, start in (("d", day), ("m", day.replace(day=1))):
+                k = (scope, key, span, start, metric, value)
+                rows[k] = max(rows.get(k, 0), n)
+    return rows
+
+
+# --- writes, inside the counting transaction --------------------------------------------------
+def rollups_count(placed: list[Placed]) -> None:
+    """Add a batch's new events (credited or filtered) to the rollups."""
+    rows = rollup_rows(placed)
+    plays = [p for p in placed if p.type == EventType.PLAY and not p.reason]
+    if plays:
+        rows.update(reach_rows(_reach_changes(plays)))
+    _rollups_write(rows, _floors_add(plays) if plays else {})
+
+
+def _rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
+    t = table(Rollup)
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    insert_on_conflict(
+        Rollup,
+        ["scope", "key", "span", "start", "metric", "value", "n"],
+        sorted([*((*k, n) for k, n in additive.items()), *((*k, n) for k, n in floors.items())]),
+        conflict=["scope", "key", "span", "start", "metric", "value"],
+        # Floors keep the most seen ("~" metrics); every other figure adds up.
+        update_sql=(
+            f"n = CASE WHEN substr({t}.metric, 1, 1) = '~' THEN {greatest}({t}.n, excluded.n) "
+            f"ELSE {t}.n + excluded.n END"
+        ),
+    )
+
+
+def _reach_changes(plays: list[Placed]) -> Counter:
+    """Store the batch's listener days; the reach cells their new days change."""
+    written = insert_on_conflict(
+        ListenerDay,
+        ["scope", "key", "listener", "day"],
+        sorted(listener_days(plays)),
+        conflict=["scope", "key", "listener", "day"],
+        returning=["scope", "key", "listener", "day"],
+    )
+    if not written:
+        return Counter()
+    new = [(s, k, listener, _date(d)) for s, k, listener, d in written]
+    neighbours = _neighbours(new)
+    by_listener: dict[tuple, list[date]] = defaultdict(list)
+    for scope, key, listener, day in new:
+        by_listener[(scope, key, listener)].append(day)
+    changes: Counter = Counter()
+    for (scope, key, listener), days in by_listener.items():
+        around = {d: neighbours[(scope, key, listener, d)] for d in days}
+        for (day, cell), n in reach.pair_cells(reach.insertion_pairs(days, around)).items():
+            changes[(scope, key, day, cell)] += n
+    return changes
+
+
+def _neighbours(rows: list[tuple]) -> dict[tuple, tuple[date | None, date | None]]:
+    """Each stored listener day's previous and next day of the same listener and key."""
+    fields = ["scope", "key", "listener", "day"]
+    source, params = rows_source(ListenerDay, fields, rows)
+    t = table(ListenerDay)
+    same = "d.scope = k.scope AND d.key = k.key AND d.listener = k.listener"
+    sql = (
+        f"WITH k(scope, key, listener, day) AS ({source}) "  # noqa: S608
+        f"SELECT k.scope, k.key, k.listener, k.day, "
+        f"(SELECT MAX(d.day) FROM {t} d WHERE {same} AND d.day < k.day), "
+        f"(SELECT MIN(d.day) FROM {t} d WHERE {same} AND d.day > k.day) FROM k"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            (scope, int(key), listener, _date(day)): (_date(before), _date(after))
+            for scope, key, listener, day, before, after in cursor.fetchall()
+        }
+
+
+def _floors_add(plays: list[Placed]) -> dict[tuple, int]:
+    """Record up to FLOOR listeners per track, day and breakdown value; the floors the
+    batch raised, as rollup rows."""
+    artist_of = {p.track_id: p.artist_id for p in plays}
+    wanted = {
+        (p.track_id, p.day, dimension, value, p.listener)
+        for p in plays
+        for dimension, value in dimensions_of(p)
+    }
+    keys = {("t", track, "d", day, f"~{dim}", value) for track, day, dim, value, _ in wanted}
+    current = {
+        key: n
+        for key, n in rows_by_keys(
+            Rollup, ["scope", "key", "span", "start", "metric", "value"], keys, ["n"]
+        )
+    }
+    open_rows = [
+        row
+        for row in wanted
+        if current.get(("t", row[0], "d", row[1], f"~{row[2]}", row[3]), 0) < FLOOR
+    ]
+    written = insert_on_conflict(
+        BreakdownListener,
+        ["track_id", "day", "dimension", "value", "listener"],
+        sorted(open_rows),
+        conflict=["track_id", "day", "dimension", "value", "listener"],
+        returning=["track_id", "day", "dimension", "value"],
+    )
+    added = Counter((int(t), _date(d), dim, v) for t, d, dim, v in written)
+    floors = {
+        (artist_of[track], track, day, dim, value): min(
+            FLOOR, current.get(("t", track, "d", day, f"~{dim}", value), 0) + n
+        )
+        for (track, day, dim, value), n in added.items()
+    }
+    return floor_rows(floors)
+
+
+def _date(value) -> date | None:
+    """A date column's value (SQLite returns text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
