@@ -110,7 +110,7 @@ def day_start(day: date, zone: ZoneInfo | str) -> datetime:
     tz = _tz(zone)
     midnight = datetime.combine(day, time(), tzinfo=tz)  # fold=0: the first of a repeated one
     start = midnight.astimezone(UTC)
-    if True:
+    if start.astimezone(tz).replace(tzinfo=None) == midnight.replace(tzinfo=None):
         return start
     naive = datetime.combine(day, time(), tzinfo=UTC)
     lo, hi = naive - timedelta(hours=17), naive + timedelta(hours=41)
