@@ -14,6 +14,7 @@ from analytics.models import (
     TrackHour,
     TrackStats,
 )
+from analytics.period_figures import period_figures_get, period_get, track_rows_get
 from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
@@ -41,23 +42,6 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
     """Start of the last 24 h and of the 7-day chart, both aligned to whole hours."""
     current = hour_floor(now)
     return current - timedelta(hours=23), current - timedelta(hours=SERIES_HOURS - 1)
-
-
-def _series(rows, *, now: datetime) -> list[dict]:
-    by_hour = {hour_floor(r["hour"]): r for r in rows}
-    start = _window(now)[1]
-    series = []
-    for i in range(SERIES_HOURS):
-        hour = start + timedelta(hours=i)
-        row = by_hour.get(hour, {})
-        series.append(
-            {
-                "hour": hour.isoformat(),
-                "plays": row.get("plays") or 0,
-                "likes": row.get("likes") or 0,
-            }
-        )
-    return series
 
 
 def _recent(track_filter: dict, *, now: datetime) -> dict:
@@ -120,31 +104,35 @@ def _stats_fields(stats) -> dict:
     }
 
 
-def track_stats_get(*, track: Track, now: datetime | None = None) -> dict:
+def track_stats_get(*, track: Track, now: datetime | None = None, params=None) -> dict:
+    """A track's all-time and 24 h figures, and those of the period `params` ask for
+    (period, from, to, compare: the stats API's; raises PeriodError naming a bad one)."""
     now = now or timezone.now()
+    period, previous = period_get(artist=track.artist, params=params or {}, now=now)
     stats = TrackStats.objects.filter(track=track).first()
-    series_rows = TrackHour.objects.filter(track=track, hour__gte=_window(now)[1]).values(
-        "hour", "plays", "likes"
-    )
     return {
         "track": {"id": track.id, "title": track.title, "artist": track.artist.slug},
         **_stats_fields(stats),
         **_recent({"track": track}, now=now),
         **_filtered_fields({"track": track}, now=now),
         "generated_at": now.isoformat(),
-        "series": _series(series_rows, now=now),
+        **period_figures_get(
+            scope="t",
+            key=track.id,
+            period=period,
+            previous=previous,
+            track_filter={"track": track},
+            now=now,
+        ),
     }
 
 
-def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
+def artist_stats_get(*, artist: Artist, now: datetime | None = None, params=None) -> dict:
+    """An artist's figures (as track_stats_get), with a row per track by period plays."""
     now = now or timezone.now()
-    day_start, series_start = _window(now)
+    period, previous = period_get(artist=artist, params=params or {}, now=now)
+    day_start, _ = _window(now)
     stats = ArtistStats.objects.filter(artist=artist).first()
-    series_rows = (
-        TrackHour.objects.filter(track__artist=artist, hour__gte=series_start)
-        .values("hour")
-        .annotate(plays=Sum("plays"), likes=Sum("likes"))
-    )
     tracks = list(Track.objects.filter(artist=artist).select_related("stats").order_by("title"))
     recent_by_track = {
         row["track_id"]: row
@@ -159,6 +147,7 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
         .values_list("track_id", "n")
     )
     filtered = filtered_by_track(artist=artist)
+    in_period = track_rows_get(tracks=tracks, period=period)
     track_rows = []
     for track in tracks:
         stats_row = getattr(track, "stats", None)
@@ -173,15 +162,24 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None) -> dict:
                 "likes_24h": recent.get("likes_24h") or 0,
                 "listeners_24h": listeners_by_track.get(track.id, 0),
                 "filtered": filtered.get(track.id, {}),
+                **in_period[track.id],
             }
         )
+    track_rows.sort(key=lambda r: (-r["period_plays"], -r["plays"], r["title"]))
     return {
         "artist": {"slug": artist.slug, "name": artist.name},
         **_stats_fields(stats),
         **_recent({"track__artist": artist}, now=now),
         **_filtered_fields({"track__artist": artist}, now=now),
         "generated_at": now.isoformat(),
-        "series": _series(series_rows, now=now),
+        **period_figures_get(
+            scope="a",
+            key=artist.id,
+            period=period,
+            previous=previous,
+            track_filter={"track__artist": artist},
+            now=now,
+        ),
         "tracks": track_rows,
     }
 

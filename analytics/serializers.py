@@ -67,9 +67,21 @@ RejectedSerializer = PolymorphicProxySerializer(
 
 
 class HourSerializer(serializers.Serializer):
-    hour = serializers.DateTimeField()
+    hour = serializers.DateTimeField(help_text="Start of the local hour or day")
+    day = serializers.DateField(required=False, help_text="The local day (daily points)")
     plays = serializers.IntegerField()
     likes = serializers.IntegerField()
+
+
+# A query parameter that was wrong, by its name.
+ParameterErrorSerializer = type(
+    "ParameterErrorSerializer",
+    (serializers.Serializer,),
+    {
+        name: serializers.ListField(child=serializers.CharField(), required=False)
+        for name in ("period", "from", "to", "compare", "table", "timezone")
+    },
+)
 
 
 # Events not credited, by reason (a reason with none is left out).
@@ -92,9 +104,66 @@ class FiguresSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
+PeriodTotalsSerializer = type(
+    "PeriodTotalsSerializer",
+    (serializers.Serializer,),
+    {
+        "name": serializers.CharField(),
+        "from": serializers.DateField(help_text="First local day"),
+        "to": serializers.DateField(help_text="Last local day, inclusive"),
+        "plays": serializers.IntegerField(),
+        "likes": serializers.IntegerField(),
+        "listeners": serializers.IntegerField(help_text="Distinct listeners"),
+        "new_listeners": serializers.IntegerField(help_text="First heard in the period"),
+        "returning_listeners": serializers.IntegerField(),
+        "filtered": FilteredSerializer(),
+    },
+)
+
+
+class BreakdownRowSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text='"other": values with fewer than 5 listeners')
+    plays = serializers.IntegerField()
+
+
+class ListenersSplitSerializer(serializers.Serializer):
+    new = serializers.IntegerField()
+    returning = serializers.IntegerField()
+
+
+class BreakdownsSerializer(serializers.Serializer):
+    sources = BreakdownRowSerializer(many=True)
+    countries = BreakdownRowSerializer(many=True)
+    devices = BreakdownRowSerializer(many=True)
+    browsers = BreakdownRowSerializer(many=True)
+    os = BreakdownRowSerializer(many=True)
+    listeners = ListenersSplitSerializer()
+
+
+class CompletionSerializer(serializers.Serializer):
+    starts = serializers.IntegerField(help_text="Playback summaries")
+    complete = serializers.IntegerField(help_text="Heard at least 90%")
+    partial = serializers.IntegerField()
+    skip = serializers.IntegerField(help_text="Under 10% or under 5 s")
+
+
+RETENTION = serializers.ListField(
+    child=serializers.FloatField(),
+    help_text="Share of summaries that heard each 5% of the track (20 values)",
+)
+
+
 class TrackStatsSerializer(FiguresSerializer):
     generated_at = serializers.DateTimeField()
+    period = PeriodTotalsSerializer()
+    timezone = serializers.CharField()
+    granularity = serializers.ChoiceField(choices=["hour", "day"])
     series = HourSerializer(many=True)
+    previous = PeriodTotalsSerializer(allow_null=True)
+    previous_series = HourSerializer(many=True)
+    breakdowns = BreakdownsSerializer()
+    completion = CompletionSerializer()
+    retention = RETENTION
 
 
 class TrackFiguresSerializer(FiguresSerializer):
@@ -104,6 +173,10 @@ class TrackFiguresSerializer(FiguresSerializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     duration = serializers.FloatField()
+    period_plays = serializers.IntegerField()
+    period_likes = serializers.IntegerField()
+    completion = CompletionSerializer()
+    retention = RETENTION
 
 
 class ArtistStatsSerializer(TrackStatsSerializer):

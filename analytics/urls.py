@@ -2,7 +2,7 @@ from django.urls import path
 
 from analytics import views
 from analytics.api.events import EventsView
-from analytics.api.stats import ArtistStatsView, TrackStatsView
+from analytics.api.stats import ArtistEventsView, ArtistStatsView, TrackStatsView
 
 app_name = "analytics"
 
@@ -16,4 +16,5 @@ api_urlpatterns = [
     path("events/", EventsView.as_view(), name="events"),  # first: the busiest URL
     path("tracks/<int:track_id>/stats/", TrackStatsView.as_view(), name="track_stats"),
     path("artists/<slug:slug>/stats/", ArtistStatsView.as_view(), name="artist_stats"),
+    path("artists/<slug:slug>/events/", ArtistEventsView.as_view(), name="artist_events"),
 ]

@@ -32,10 +32,12 @@ def test_a_track_without_events_has_zeros_and_a_full_series():
     assert {k: stats[k] for k in figures} == dict.fromkeys(figures, 0)
     assert stats["updated_at"] is None
     series = stats["series"]
-    assert len(series) == 168
+    # The default period: today and the 6 days before, by the hour, up to the current one.
+    midnight = HOUR.replace(hour=0)
+    assert len(series) == 6 * 24 + HOUR.hour + 1
     hours = [datetime.fromisoformat(point["hour"]) for point in series]
     assert hours[-1] == HOUR
-    assert hours[0] == HOUR - timedelta(hours=167)
+    assert hours[0] == midnight - timedelta(days=6)
     assert all(b - a == timedelta(hours=1) for a, b in zip(hours, hours[1:], strict=False))
     assert all(point["plays"] == point["likes"] == 0 for point in series)
 
@@ -83,7 +85,7 @@ def test_artist_figures_add_tracks_and_union_listeners():
     assert (stats["plays"], stats["likes"], stats["listeners"]) == (4, 2, 3)
     assert (stats["plays_24h"], stats["likes_24h"], stats["listeners_24h"]) == (3, 2, 2)
     by_hour = {datetime.fromisoformat(p["hour"]): (p["plays"], p["likes"]) for p in stats["series"]}
-    assert len(stats["series"]) == 168
+    assert len(stats["series"]) == 6 * 24 + HOUR.hour + 1
     assert by_hour[HOUR - timedelta(hours=1)] == (3, 0)
     assert by_hour[HOUR - timedelta(hours=3)] == (0, 2)
     assert by_hour[HOUR - timedelta(hours=48)] == (1, 0)
@@ -119,6 +121,10 @@ def test_an_artist_without_events_lists_its_tracks_with_zeros():
             "likes_24h": 0,
             "listeners_24h": 0,
             "filtered": {},
+            "period_plays": 0,
+            "period_likes": 0,
+            "completion": {"starts": 0, "complete": 0, "partial": 0, "skip": 0},
+            "retention": [0.0] * 20,
         }
     ]
     assert (stats["filtered"], stats["filtered_24h"]) == ({}, {})

@@ -99,6 +99,12 @@ valid_events = st.fixed_dictionaries(
         ).map(datetime.isoformat),
         "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | st.integers(0, MAX_SECONDS),
         "source": st.text(max_size=64),
+        "referrer": st.sampled_from(["blog.example.com", "news.example"]),
+        "ranges": st.lists(
+            st.tuples(st.floats(0, 1000), st.floats(0.5, 1000)).map(lambda r: [r[0], sum(r)]),
+            min_size=1,
+            max_size=5,
+        ),
     },
 )
 

@@ -164,14 +164,15 @@ def test_members_and_staff_read_stats(scene, who, login):
     body = track.json()
     assert (body["plays"], body["likes"], body["listeners"]) == (2, 1, 2)
     assert body["updated_at"] is not None
-    assert len(body["series"]) == SERIES_HOURS == 168
+    # Today and the 6 days before (UTC here), by the hour, up to the current one.
+    assert 6 * 24 < len(body["series"]) <= SERIES_HOURS == 168
     assert sum(point["plays"] for point in body["series"]) == 2
 
     artist = client.get(urls["artist"])
     assert artist.status_code == 200
     body = artist.json()
     assert (body["plays"], body["likes"], body["listeners"]) == (3, 1, 2)
-    assert len(body["series"]) == 168
+    assert 6 * 24 < len(body["series"]) <= 168
     assert [(t["title"], t["plays"], t["listeners"]) for t in body["tracks"]] == [
         ("A", 2, 2),
         ("B", 1, 1),

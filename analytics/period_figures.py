@@ -1,0 +1,232 @@
+"""Reads of a period's figures in the artist's time zone: totals, the series, the
+comparison, breakdowns and listening. Only rollups and hourly buckets, never raw events:
+a period reads whole months plus the days left over (analytics.models.rollups)."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Max, Q, Sum
+
+from analytics import reach
+from analytics.hearing import PARTS
+from analytics.models import ArtistStats, FilterReason, ListenerHour, Rollup, TrackHour
+from analytics.periods import (
+    Period,
+    comparison_resolve,
+    day_start,
+    month_split,
+    period_resolve,
+)
+from analytics.services.rollups import DIMENSIONS, FLOOR
+from mvsic.models import Artist, Track
+
+BREAKDOWNS = {"source": "sources", "country": "countries", "device": "devices",
+              "browser": "browsers", "os": "os"}  # fmt: skip
+OUTCOMES = ("complete", "partial", "skip")
+
+
+def artist_zone(artist: Artist) -> str:
+    """The zone the artist's figures are kept in now (its own once a change is rebuilt)."""
+    stats = ArtistStats.objects.filter(artist=artist).only("zone").first()
+    return stats.zone if stats else "UTC"
+
+
+def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, Period | None]:
+    """The period and its comparison asked for (raises PeriodError naming the parameter)."""
+    zone = artist_zone(artist)
+    earliest = Rollup.objects.filter(scope="a", key=artist.id, span="m").order_by("start").first()
+    period = period_resolve(
+        period=params.get("period") or "7d",
+        start=params.get("from"),
+        end=params.get("to"),
+        zone=zone,
+        now=now,
+        earliest=earliest.start if earliest else None,
+    )
+    return period, comparison_resolve(period, params.get("compare") or "previous")
+
+
+def _spans(period: Period) -> Q:
+    months, days = month_split(period.first_day, period.last_day)
+    return Q(span="m", start__in=months) | Q(span="d", start__in=days)
+
+
+def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, str], int]:
+    rows = (
+        Rollup.objects.filter(_spans(period), scope=scope, key__in=keys)
+        .exclude(metric="reach")
+        .exclude(metric__startswith="~")
+        .values_list("key", "metric", "value")
+        .annotate(n=Sum("n"))
+    )
+    return {(k, m, v): n for k, m, v, n in rows}
+
+
+def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
+    """(distinct listeners, listeners first heard) in the period's days."""
+    cells = reach.range_cells(period.first_day)
+    found = dict(
+        Rollup.objects.filter(_spans(period), scope=scope, key=key, metric="reach", value__in=cells)
+        .values_list("value")
+        .annotate(n=Sum("n"))
+    )
+    return sum(found.values()), found.get(str(reach.NONE), 0)
+
+
+def _hour_totals(track_filter: dict, period: Period) -> dict:
+    """Plays, likes and listeners of an hourly period from the hourly buckets."""
+    window = {"hour__gte": period.start, "hour__lt": period.end, **track_filter}
+    sums = TrackHour.objects.filter(**window).aggregate(plays=Sum("plays"), likes=Sum("likes"))
+    listeners = ListenerHour.objects.filter(**window).values("listener").distinct().count()
+    return {"plays": sums["plays"] or 0, "likes": sums["likes"] or 0, "listeners": listeners}
+
+
+def totals_get(scope: str, key: int, period: Period, track_filter: dict) -> dict:
+    sums = _sums(scope, [key], period)
+    filtered = {r: sums.get((key, "filtered", r), 0) for r in FilterReason.values}
+    listeners, new = _listeners(scope, key, period)
+    figures = {
+        "plays": sums.get((key, "plays", ""), 0),
+        "likes": sums.get((key, "likes", ""), 0),
+        "listeners": listeners,
+    }
+    if period.name == "24h":
+        figures = _hour_totals(track_filter, period)  # whole hours, not whole days
+        new = min(new, figures["listeners"])
+    return {
+        "name": period.name,
+        "from": period.first_day.isoformat(),
+        "to": period.last_day.isoformat(),
+        **figures,
+        "new_listeners": new,
+        "returning_listeners": max(figures["listeners"] - new, 0),
+        "filtered": {r: n for r, n in filtered.items() if n},
+    }
+
+
+def series_get(
+    scope: str, key: int, period: Period, track_filter: dict, now: datetime | None = None
+) -> list[dict]:
+    """The period's points (up to the current hour or day when `now` is given)."""
+    if period.granularity == "hour":
+        rows = (
+            TrackHour.objects.filter(hour__gte=period.start, hour__lt=period.end, **track_filter)
+            .values_list("hour")
+            .annotate(plays=Sum("plays"), likes=Sum("likes"))
+        )
+        found = {h: (p, li) for h, p, li in rows}
+        return [
+            {
+                "hour": h.isoformat(),
+                "plays": found.get(h, (0, 0))[0],
+                "likes": found.get(h, (0, 0))[1],
+            }
+            for h in period.hours()
+            if now is None or h <= now
+        ]
+    rows = (
+        Rollup.objects.filter(
+            scope=scope, key=key, span="d", metric__in=("plays", "likes"),
+            start__gte=period.first_day, start__lte=period.last_day,
+        )
+        .values_list("start", "metric")
+        .annotate(n=Sum("n"))
+    )  # fmt: skip
+    found: dict = defaultdict(int)
+    for day, metric, n in rows:
+        found[(day, metric)] = n
+    return [
+        {"hour": _day_start(period, d), "day": d.isoformat(),
+         "plays": found[(d, "plays")], "likes": found[(d, "likes")]}
+        for d in period.days()
+    ]  # fmt: skip
+
+
+def _day_start(period: Period, day) -> str:
+    return day_start(day, period.tz).isoformat()
+
+
+def breakdowns_get(scope: str, key: int, period: Period, totals: dict) -> dict:
+    """Each dimension's rows by plays; a value with fewer than FLOOR listeners on every day
+    of the period is folded into "other", so no fan can be singled out."""
+    sums = _sums(scope, [key], period)
+    shown = {
+        (metric[1:], value)
+        for metric, value, most in Rollup.objects.filter(
+            _spans(period), scope=scope, key=key, metric__startswith="~"
+        )
+        .values_list("metric", "value")
+        .annotate(most=Max("n"))
+        if most >= FLOOR
+    }
+    out: dict = {}
+    for dimension in DIMENSIONS:
+        rows, other = [], 0
+        for (_, metric, value), n in sums.items():
+            if metric != dimension:
+                continue
+            if (dimension, value) in shown and value not in ("", "other", "Other"):
+                rows.append({"value": value, "plays": n})
+            else:
+                other += n
+        rows.sort(key=lambda r: (-r["plays"], r["value"]))
+        if other:
+            rows.append({"value": "other", "plays": other})
+        out[BREAKDOWNS[dimension]] = rows
+    out["listeners"] = {
+        "new": totals["new_listeners"],
+        "returning": totals["returning_listeners"],
+    }
+    return out
+
+
+def listening_get(sums: dict, key: int) -> tuple[dict, list[float]]:
+    """(completion counts, retention: the share of playbacks that heard each 5% part)."""
+    starts = sums.get((key, "heard", ""), 0)
+    completion = {"starts": starts, **{o: sums.get((key, o, ""), 0) for o in OUTCOMES}}
+    retention = [
+        round(sums.get((key, "ret", f"{k:02d}"), 0) / starts, 4) if starts else 0.0
+        for k in range(PARTS)
+    ]
+    return completion, retention
+
+
+def period_figures_get(
+    *,
+    scope: str,
+    key: int,
+    period: Period,
+    previous: Period | None,
+    track_filter: dict,
+    now: datetime,
+) -> dict:
+    """Everything the stats API adds for a period, for an artist ("a") or a track ("t")."""
+    totals = totals_get(scope, key, period, track_filter)
+    completion, retention = listening_get(_sums(scope, [key], period), key)
+    return {
+        "period": totals,
+        "timezone": period.zone,
+        "granularity": period.granularity,
+        "series": series_get(scope, key, period, track_filter, now),
+        "previous": totals_get(scope, key, previous, track_filter) if previous else None,
+        "previous_series": series_get(scope, key, previous, track_filter) if previous else [],
+        "breakdowns": breakdowns_get(scope, key, period, totals),
+        "completion": completion,
+        "retention": retention,
+    }
+
+
+def track_rows_get(*, tracks: list[Track], period: Period) -> dict[int, dict]:
+    """Each track's plays, likes and listening in the period (one read for all)."""
+    ids = [t.id for t in tracks]
+    sums = _sums("t", ids, period)
+    rows = {}
+    for track_id in ids:
+        completion, retention = listening_get(sums, track_id)
+        rows[track_id] = {
+            "period_plays": sums.get((track_id, "plays", ""), 0),
+            "period_likes": sums.get((track_id, "likes", ""), 0),
+            "completion": completion,
+            "retention": retention,
+        }
+    return rows
