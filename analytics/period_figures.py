@@ -65,12 +65,15 @@ def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, s
 def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
     """(distinct listeners, listeners first heard) in the period's days."""
     cells = reach.range_cells(period.first_day)
+    new = str(reach.NONE)
     found = dict(
-        Rollup.objects.filter(_spans(period), scope=scope, key=key, metric="reach", value__in=cells)
+        Rollup.objects.filter(
+            _spans(period), scope=scope, key=key, metric="reach", value__in=[*cells, new]
+        )
         .values_list("value")
         .annotate(n=Sum("n"))
     )
-    return sum(found.values()), found.get(str(reach.NONE), 0)
+    return sum(found.get(c, 0) for c in cells), found.get(new, 0)
 
 
 def _hour_totals(track_filter: dict, period: Period) -> dict:

@@ -1,0 +1,139 @@
+"""The stats API's periods, comparison, breakdowns and CSV, as an artist's member sees them."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from analytics.models import ArtistStats
+from analytics.services.counting import events_count
+from tests.conftest import make_artist, make_payload, make_track, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    member = make_user("member")
+    artist = make_artist(members=[member])
+    track = make_track(artist, title="=cmd|' /C calc'!A0", duration=200)
+    browser = Client()
+    browser.force_login(member)
+    return artist, track, browser
+
+
+def at(days_ago: float) -> str:
+    return (timezone.now() - timedelta(days=days_ago)).isoformat()
+
+
+def url(artist, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"/api/v1/artists/{artist.slug}/stats/?{query}"
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ({"period": "5y"}, "period"),
+        ({"period": "custom", "from": "2026-13-01", "to": "2026-01-02"}, "from"),
+        ({"period": "custom", "from": "2026-01-01"}, "to"),
+        ({"period": "7d", "compare": "year"}, "compare"),
+        ({"compare": "sideways"}, "compare"),
+        ({"format": "csv", "table": "everything"}, "table"),
+    ],
+)
+def test_unknown_values_are_a_400_naming_the_parameter(scene, query, param):
+    artist, _, browser = scene
+    response = browser.get(url(artist, **query))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert param in (response.json() if "json" in response["Content-Type"] else text)
+
+
+def test_periods_compare_with_the_previous_one(scene):
+    artist, track, browser = scene
+    events_count(
+        payloads=[make_payload(track, "play", f"now-{i}", ts=at(1)) for i in range(3)]
+        + [make_payload(track, "play", f"before-{i}", ts=at(10)) for i in range(2)]
+        + [make_payload(track, "play", "now-0", ts=at(10.5))]
+    )
+    body = browser.get(url(artist, period="7d")).json()
+    assert (body["period"]["plays"], body["period"]["listeners"]) == (3, 3)
+    assert (body["previous"]["plays"], body["previous"]["listeners"]) == (3, 3)
+    assert (body["period"]["new_listeners"], body["period"]["returning_listeners"]) == (2, 1)
+    assert body["timezone"] == "UTC" and body["granularity"] == "hour"
+    month = browser.get(url(artist, period="28d", compare="none")).json()
+    assert (month["period"]["plays"], month["period"]["listeners"], month["previous"]) == (
+        6,
+        5,
+        None,
+    )
+    assert month["granularity"] == "day" and len(month["series"]) == 28
+    assert sum(p["plays"] for p in month["series"]) == 6
+    assert month["tracks"][0]["period_plays"] == 6
+
+
+def test_breakdowns_fold_values_with_fewer_than_five_listeners(scene):
+    artist, track, browser = scene
+    payloads = [make_payload(track, "play", f"de-{i}", ts=at(1), country="DE") for i in range(6)]
+    payloads += [make_payload(track, "play", f"nz-{i}", ts=at(1), country="NZ") for i in range(4)]
+    events_count(payloads=payloads)
+    countries = browser.get(url(artist)).json()["breakdowns"]["countries"]
+    assert countries == [{"value": "DE", "plays": 6}, {"value": "other", "plays": 4}]
+
+
+def test_the_zone_moves_days(scene):
+    artist, track, browser = scene
+    ArtistStats.objects.update_or_create(artist=artist, defaults={"zone": "Asia/Kathmandu"})
+    today = timezone.now().astimezone(UTC).date()
+    body = browser.get(
+        url(
+            artist,
+            period="custom",
+            **{"from": today - timedelta(days=2), "to": today - timedelta(days=1)},
+        )
+    ).json()
+    assert body["timezone"] == "Asia/Kathmandu"
+    # Local midnight in Nepal is 18:15 UTC the day before.
+    first = datetime.fromisoformat(body["series"][0]["hour"])
+    assert (first.hour, first.minute) == (18, 15)
+
+
+def test_tables_download_as_csv_with_zone_and_period_in_the_header(scene):
+    artist, track, browser = scene
+    events_count(payloads=[make_payload(track, "play", "fan", ts=at(1))])
+    response = browser.get(url(artist, period="28d", format="csv", table="tracks"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0].startswith("title (UTC, 28d: ")
+    assert rows[1][0] == "'=cmd|' /C calc'!A0"  # a formula is text in a spreadsheet
+    assert rows[1][2] == "1"
+
+
+def test_the_events_download_has_credited_and_filtered_events_without_addresses(scene):
+    artist, track, browser = scene
+    events_count(
+        payloads=[
+            make_payload(track, "play", "fan", ts=at(1), address="a" * 16),
+            make_payload(track, "play", "short", ts=at(1), seconds=2.0),
+        ]
+    )
+    response = browser.get(f"/api/v1/artists/{artist.slug}/events/?period=7d")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 3
+    assert sorted(r[-1] for r in rows[1:]) == ["credited", "short"]
+    assert "a" * 16 not in text and "fan" not in text
+
+
+def test_strangers_get_no_csv(scene):
+    artist, _, _ = scene
+    stranger = Client()
+    stranger.force_login(make_user("stranger"))
+    assert stranger.get(url(artist, format="csv", table="series")).status_code == 403
+    assert stranger.get(f"/api/v1/artists/{artist.slug}/events/").status_code == 403
