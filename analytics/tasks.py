@@ -30,3 +30,9 @@ def integrity_prune() -> dict:
 def artist_zone_rebuild(artist_id: int) -> bool:
     """After an artist's time zone changed: its hours, days and months rebuilt in it."""
     return rebuild.artist_zone_rebuild(artist_id=artist_id)
+
+
+@shared_task(name="analytics.zones_sync", acks_late=True)
+def zones_sync() -> list[int]:
+    """Every minute: artists whose zone changed (in admin too) rebuilt in it."""
+    return rebuild.zones_sync()

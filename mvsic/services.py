@@ -2,7 +2,9 @@
 
 from collections.abc import Iterable
 
+from celery import current_app
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.text import slugify
 
 from mvsic.models import Artist, ListenerUser, Track
@@ -13,6 +15,20 @@ def artist_create(*, name: str, slug: str, bio: str = "", members: Iterable = ()
     artist = Artist.objects.create(name=name, slug=slug, bio=bio)
     artist.members.add(*members)
     return artist
+
+
+def artist_timezone_set(*, artist: Artist, zone: str) -> bool:
+    """Set the artist's time zone; its figures move to it in the background (the
+    analytics task is sent by name: the catalog does not import analytics)."""
+    if artist.timezone == zone:
+        return False
+    artist.timezone = zone
+    artist.full_clean(validate_unique=False)
+    artist.save(update_fields=["timezone"])
+    transaction.on_commit(
+        lambda: current_app.send_task("analytics.artist_zone_rebuild", args=[artist.id])
+    )
+    return True
 
 
 def track_create(*, artist: Artist, title: str, audio: bytes, duration: float) -> Track:

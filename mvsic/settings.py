@@ -302,6 +302,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # A zone changed anywhere (admin included) is rebuilt within a minute even if the
+    # change's own task was lost.
+    "zones-sync": {
+        "task": "analytics.zones_sync",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
 }
 # Publishing: how long a request waits for the broker's confirm before spooling to disk,
 # how long to skip the broker after a failure, and how often the relay retries the spool.

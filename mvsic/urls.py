@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from analytics.urls import api_urlpatterns
 from mvsic import health, views
+from mvsic.artist_settings import artist_settings
 from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
 api_v1 = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("", views.home, name="home"),
     path("artists/<slug:slug>/", views.artist_detail, name="artist_detail"),
+    path("artists/<slug:slug>/settings/", artist_settings, name="artist_settings"),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
     path("accounts/", include("django.contrib.auth.urls")),

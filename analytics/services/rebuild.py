@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from itertools import islice
 
 from django.db import transaction
+from django.db.models import F, Q
 
 from analytics import reach
 from analytics.models import (
@@ -54,6 +55,19 @@ def artist_zone_rebuild(*, artist_id: int) -> bool:
         stats.save(update_fields=["zone"])
         artist_figures_rebuild(artist=artist)
     return True
+
+
+def zones_sync() -> list[int]:
+    """Rebuild every artist whose figures are not yet in its chosen zone; their ids."""
+    moved = []
+    for artist_id in (
+        Artist.objects.exclude(stats__zone=F("timezone"))
+        .filter(Q(stats__isnull=False) | ~Q(timezone="UTC"))
+        .values_list("id", flat=True)
+    ):
+        if artist_zone_rebuild(artist_id=artist_id):
+            moved.append(artist_id)
+    return moved
 
 
 def artist_figures_rebuild(*, artist: Artist) -> None:
