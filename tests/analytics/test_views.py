@@ -1,5 +1,8 @@
 """The server-rendered dashboard: who may see which artist."""
 
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -97,3 +100,75 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_tracks(scene):
         track = make_track(scene["artist"], title=f"Song {i}")
         events_count(payloads=[make_payload(track, "play", f"fan-{i}")])
     assert queries() == one_track
+
+
+# --- periods ----------------------------------------------------------------------------------
+def test_the_dashboard_shows_the_picked_period_and_csv_links_keep_it(scene):
+    slug = scene["artist"].slug
+    response = logged_in(scene["member"]).get(f"/dashboard/{slug}/?period=28d&compare=year")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<form class="period-picker" method="get"' in html
+    assert '<option value="28d" selected>' in html
+    assert '<option value="7d" selected>' not in html
+    assert '<option value="year" selected>' in html
+    assert "Last 28 days" in html
+    for table in ("series", "tracks", "retention", "sources", "countries", "devices"):
+        link = f"/api/v1/artists/{slug}/stats/?period=28d&amp;compare=year&amp;format=csv"
+        assert f'href="{link}&amp;table={table}"' in html
+    assert f'href="/api/v1/artists/{slug}/events/?period=28d"' in html
+    assert 'data-query="period=28d&amp;compare=year"' in html
+
+
+def test_the_dashboard_defaults_to_seven_days_compared_with_the_previous_ones(scene):
+    response = logged_in(scene["member"]).get(f"/dashboard/{scene['artist'].slug}/")
+    html = response.content.decode()
+    assert '<option value="7d" selected>' in html
+    assert '<option value="previous" selected>' in html
+    assert 'data-query=""' in html
+
+
+def test_dates_only_count_for_a_custom_period(scene):
+    client = logged_in(scene["member"])
+    url = f"/dashboard/{scene['artist'].slug}/"
+    response = client.get(url, {"period": "7d", "from": "2020-01-01", "to": "2020-01-31"})
+    assert response.status_code == 200  # a form sent without script keeps its dates
+    custom = client.get(url, {"period": "custom", "from": "2020-01-01", "to": "2020-01-31"})
+    assert custom.status_code == 200
+    html = custom.content.decode()
+    assert '<option value="custom" selected>' in html
+    assert 'value="2020-01-01"' in html
+    assert "period=custom&amp;from=2020-01-01&amp;to=2020-01-31&amp;format=csv" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ({"period": "fortnight"}, "period"),
+        ({"period": "7d", "compare": "year"}, "compare"),
+        ({"period": "custom", "to": "2020-01-01"}, "from"),
+        ({"period": "custom", "from": "2020-02-01", "to": "2020-01-01"}, "from"),
+    ],
+)
+def test_a_bad_period_is_a_400_that_names_the_parameter(scene, query, param):
+    response = logged_in(scene["member"]).get(f"/dashboard/{scene['artist'].slug}/", query)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"The <strong>{param}</strong> parameter is not valid" in html
+    assert 'role="alert"' in html
+    assert '<option value="7d" selected>' in html  # the default period is shown instead
+    assert "Opening Song" in html
+    assert 'data-query=""' in html
+
+
+def test_the_csv_links_download_for_a_member(scene):
+    client = logged_in(scene["member"])
+    html = client.get(f"/dashboard/{scene['artist'].slug}/?period=28d&compare=year")
+    links = [unescape(h) for h in re.findall(r'href="([^"]*/api/v1/[^"]*)"', html.content.decode())]
+    assert len(links) == 9  # series, tracks, retention, the 5 breakdowns and the events
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert response["Content-Type"].startswith("text/csv"), link
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert body, link
