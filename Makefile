@@ -33,11 +33,11 @@ run migrate seed: export DJANGO_DEBUG ?= true
 migrate: venv ## Apply migrations to the site's database (SQLite in var/ unless DATABASE_URL)
 	$(BIN)/python manage.py migrate --noinput
 
-seed: migrate ## Create the demo artists, tracks and logins
-	$(BIN)/python manage.py seed_demo
+seed: migrate ## Create the demo artists, tracks, logins and 13 months of listening history
+	$(BIN)/python manage.py seed_demo --history 400
 
 run: venv broker migrate ## Set up and run web, worker and beat on http://127.0.0.1:$${PORT:-8000}
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --history 400
 	@sh scripts/run.sh
 
 test: venv lint services ## Lint, then the whole suite against PostgreSQL and RabbitMQ

@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from mvsic import demo
@@ -20,6 +21,13 @@ class Command(BaseCommand):
             "--json", action="store_true", help="Print the artists, logins and tracks as JSON"
         )
         parser.add_argument("--force", action="store_true", help="Run although DJANGO_DEBUG is off")
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="DAYS",
+            help="Also count DAYS days of made-up listening history (analytics' demo_history)",
+        )
 
     def handle(self, *args, **options):
         if not (settings.DEBUG or options["force"]):
@@ -28,6 +36,14 @@ class Command(BaseCommand):
                 "them): it runs only with DJANGO_DEBUG=true, or with --force."
             )
         catalog = demo.demo_catalog_ensure()
+        if options["history"] > 0:
+            # By name: the catalog app does not import analytics.
+            call_command(
+                "demo_history",
+                days=options["history"],
+                force=True,
+                stdout=self.stderr if options["json"] else self.stdout,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(_as_json(catalog)))
             self.stderr.write(
