@@ -73,9 +73,60 @@ def zones_sync() -> list[int]:
 def artist_figures_rebuild(*, artist: Artist) -> None:
     """Replace the artist's hours, rollups and their sets with what its events imply, in
     its ArtistStats zone. The caller holds the artist's counter row locked."""
+    tracks = list(Track.objects.filter(artist=artist).values_list("id", flat=True))
+    hours, listener_hours, filtered, rollups, days, floors = _expected(artist)
+    _figures_delete(artist.id, tracks)
+    _hours_write(hours, listener_hours, filtered)
+    _rollups_write(*_rollups_final(rollups, days, floors, artist.id))
+
+
+def artist_figures_differences(*, artist: Artist) -> list[dict]:
+    """Rollups and hourly buckets of the artist that differ from what its events imply."""
+    hours, _, filtered, rollups, days, floors = _expected(artist)
+    wanted_rollups = _rollups_final(rollups, days, floors, artist.id)[0]
+    tracks = list(Track.objects.filter(artist=artist).values_list("id", flat=True))
+    stored_rollups = {
+        (s, k, sp, st, m, v): n
+        for s, k, sp, st, m, v, n in Rollup.objects.filter(
+            Q(scope="a", key=artist.id) | Q(scope="t", key__in=tracks)
+        )
+        .exclude(n=0)
+        .values_list("scope", "key", "span", "start", "metric", "value", "n")
+    }
+    stored_hours = {
+        (t, h, kind): n
+        for t, h, *counts in TrackHour.objects.filter(track_id__in=tracks).values_list(
+            "track_id", "hour", "plays", "likes", "unlikes"
+        )
+        for kind, n in zip(("play", "like", "unlike"), counts, strict=True)
+        if n
+    }
+    wanted_hours = {(t, h, kind): n for (t, h), c in hours.items() for kind, n in c.items() if n}
+    stored_filtered = dict(
+        ((t, h, r), n)
+        for t, h, r, n in FilteredHour.objects.filter(track_id__in=tracks).values_list(
+            "track_id", "hour", "reason", "events"
+        )
+    )
+    found = []
+    for kind, stored, wanted in (
+        ("rollup", stored_rollups, {k: n for k, n in wanted_rollups.items() if n}),
+        ("hour", stored_hours, wanted_hours),
+        ("filtered", stored_filtered, dict(filtered)),
+    ):
+        for key in sorted(stored.keys() | wanted.keys(), key=str):
+            if stored.get(key, 0) != wanted.get(key, 0):
+                field = {"rollup": "n", "filtered": "events"}.get(kind) or f"{key[2]}s"
+                found.append(
+                    {"table": kind, "key": "/".join(map(str, key)), "field": field,
+                     "stored": stored.get(key, 0), "expected": wanted.get(key, 0)}
+                )  # fmt: skip
+    return found
+
+
+def _expected(artist: Artist) -> tuple:
     zone = zone_get(ArtistStats.objects.get(artist=artist).zone)
     tracks = dict(Track.objects.filter(artist=artist).values_list("id", "duration"))
-    _figures_delete(artist.id, list(tracks))
     hours: dict = defaultdict(Counter)
     listener_hours, filtered, rollups = set(), Counter(), Counter()
     days: dict = defaultdict(set)
@@ -108,8 +159,7 @@ def artist_figures_rebuild(*, artist: Artist) -> None:
                 for dimension, value in dimensions_of(p):
                     floors[(track, day, dimension, value)].add(listener)
         rollups.update(rollup_rows(placed))
-    _hours_write(hours, listener_hours, filtered)
-    _rollups_write(rollups, days, floors, artist.id)
+    return hours, listener_hours, filtered, rollups, days, floors
 
 
 def _figures_delete(artist_id: int, track_ids: list[int]) -> None:
@@ -139,7 +189,9 @@ def _hours_write(hours: dict, listener_hours: set, filtered: Counter) -> None:
     )
 
 
-def _rollups_write(rollups: Counter, days: dict, floors: dict, artist_id: int) -> None:
+def _rollups_final(rollups: Counter, days: dict, floors: dict, artist_id: int) -> tuple:
+    """(every rollup row with the reach cells and floors, the listener days, the floors'
+    listeners) of an artist from its counted events."""
     changes: Counter = Counter()
     listener_days = []
     for (scope, key, listener), seen in days.items():
@@ -159,13 +211,18 @@ def _rollups_write(rollups: Counter, days: dict, floors: dict, artist_id: int) -
             for listener in first
         )
         floors_reached[(artist_id, track, day, dimension, value)] = len(first)
-    floor_of = floor_rows(floors_reached)
+    for key, n in floor_rows(floors_reached).items():
+        rollups[key] = n
+    return rollups, listener_days, kept
+
+
+def _rollups_write(rollups: Counter, listener_days: list, kept: list) -> None:
     ListenerDay.objects.bulk_create(listener_days, batch_size=CHUNK)
     BreakdownListener.objects.bulk_create(kept, batch_size=CHUNK)
     Rollup.objects.bulk_create(
         [
             Rollup(scope=s, key=k, span=sp, start=st, metric=m, value=v, n=n)
-            for (s, k, sp, st, m, v), n in [*rollups.items(), *floor_of.items()]
+            for (s, k, sp, st, m, v), n in rollups.items()
             if n
         ],
         batch_size=CHUNK,
