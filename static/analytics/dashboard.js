@@ -325,6 +325,7 @@
           },
           {
             label: "Compared period",
+            show: Boolean(stats.previous),
             stroke: "rgba(103, 103, 121, 0.55)",
             width: 1.5,
             dash: [4, 3],
