@@ -172,3 +172,13 @@ def test_the_csv_links_download_for_a_member(scene):
         assert response["Content-Type"].startswith("text/csv"), link
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert body, link
+
+
+def test_without_a_comparison_there_is_no_compared_period(scene):
+    url = f"/dashboard/{scene['artist'].slug}/?period=24h&compare=none"
+    response = logged_in(scene["member"]).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<option value="none" selected>' in html
+    assert "No comparison" in html
+    assert "Compared period" not in html
