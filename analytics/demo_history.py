@@ -74,7 +74,9 @@ SOURCES = (
 # How likely a session starts in each local hour (0-23): quiet nights, an evening peak.
 HOURS = (2, 1, 1, 1, 1, 1, 2, 4, 5, 5, 5, 6, 7, 6, 6, 6, 7, 8, 10, 12, 13, 12, 9, 5)
 WEEKDAY = (0.85, 0.8, 0.85, 0.9, 1.05, 1.3, 1.25)  # Monday first
-SESSIONS_PER_DAY = (150, 110, 80)  # today's sessions of each demo artist, before rhythms
+# Today's sessions of each demo artist, before rhythms and spikes: about 300 events a day in
+# all, fewer further back (a 400-day run counts some 60,000 events in about a minute).
+SESSIONS_PER_DAY = (40, 30, 20)
 RELEASE_WEEKS = (5, 3, 8)  # how long ago each demo artist released its newest track
 
 
@@ -186,7 +188,7 @@ def _listener(plan: _Plan, key: str, seed: int) -> _Listener:
 def _growth(day: date, first: date, last: date) -> float:
     """From about a third of today's audience a year ago, up to all of it today."""
     ago = (last - day).days
-    return 0.3 + 0.7 * math.exp(-ago / 240)
+    return 0.15 + 0.85 * math.exp(-ago / 200)
 
 
 def _day_events(plan: _Plan, day: date, first: date, last: date, seed: int) -> Iterator[dict]:
@@ -280,8 +282,9 @@ def _day_events(plan: _Plan, day: date, first: date, last: date, seed: int) -> I
                 if rng.random() < 0.1:
                     yield event("unlike", track, listener, ts + timedelta(seconds=heard + 5))
             ts += timedelta(seconds=heard + rng.uniform(1, 20))
-    # Crawlers fetch the player now and then: plays the bot rule filters.
-    for _ in range(rng.randrange(0, 4)):
+    # Crawlers fetch the player now and then (more as the artist grows): the bot rule
+    # filters their plays.
+    for _ in range(round(rng.uniform(0, 3) * _growth(day, first, last))):
         track = rng.choice(available)
         key = f"bot{rng.randrange(5)}"
         crawler = _listener(plan, key, seed)

@@ -51,7 +51,6 @@ def test_history_counts_plausible_events_once(catalog):
     assert 0 < filtered.count() < events / 10, (filtered.count(), reasons)
     outcomes = {m for m in ("complete", "partial", "skip") if Rollup.objects.filter(metric=m)}
     assert outcomes == {"complete", "partial", "skip"}
-    # The newest track of each artist is released within the window: a spike after silence.
     assert result.filtered == filtered.count()
 
     again = history_fill(days=20, end=END)
