@@ -171,9 +171,10 @@ def test_seeks_do_not_count_and_a_replay_after_the_end_counts_again(demo, chromi
     track = min(demo["artists"][0]["tracks"], key=lambda t: t["duration"])
     page = chromium.new_page(bypass_csp=True)
     sent = []
+    # Plays only: each ended playback also sends its listening summary (a "heard" event).
     page.on(
         "request",
-        lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/v1/events/") else None,
+        lambda r: sent.append(r.post_data_json) if '"play"' in (r.post_data or "") else None,
     )
     page.goto(f"{live_server.url}/tracks/{track['id']}/")
     audio = "document.querySelector('audio')"

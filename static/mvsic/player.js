@@ -1,6 +1,8 @@
 /*
- * Mvsic player: counts the seconds a fan actually listened and reports one play per playback;
- * the heart sends like/unlike. Progressive: without JS the <audio controls> still plays.
+ * Mvsic player: counts the seconds a fan actually listened and reports one play per playback,
+ * then one listening summary ("heard": the ranges of the track played) when the playback ends
+ * or the page is hidden; the heart sends like/unlike. Progressive: without JS the
+ * <audio controls> still plays.
  *
  * Markup: [data-player] with data-track, data-duration, data-threshold,
  * data-events-url, data-source, and inside an <audio>, a [data-like] button, a [data-status].
@@ -13,6 +15,13 @@
   // Floating point slack when the whole (short) track is the requirement.
   var END_SLACK_SECONDS = 0.25;
   var RETRY_DELAYS_MS = [1000, 3000, 8000];
+  // The events API takes 1 to 100 [start, end] ranges in a summary.
+  var MAX_RANGES = 100;
+  // What the events API takes as a referrer: a DNS host name (labels of letters, digits and
+  // hyphens, no hyphen at either end), at most 253 characters. Anything else is left out
+  // rather than have the whole event refused.
+  var HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+  var MAX_HOST_NAME = 253;
 
   // When it happened, on a clock that only moves forward: the server's time when the page was
   // made, plus the page's own monotonic time since (performance.now). A wrong clock on the
@@ -71,6 +80,72 @@
     });
   }
 
+  // The host of the page that linked here when it is another site, lower case; "" otherwise.
+  function externalReferrer() {
+    var url;
+    if (!document.referrer) return "";
+    try {
+      url = new URL(document.referrer);
+    } catch (e) {
+      return "";
+    }
+    if (url.host.toLowerCase() === window.location.host.toLowerCase()) return "";
+    var host = url.hostname.toLowerCase().replace(/\.$/, "");
+    return host.length <= MAX_HOST_NAME && HOST_NAME.test(host) ? host : "";
+  }
+
+  // Hand one event to the browser for delivery even as the page goes away. A beacon carries
+  // all the API needs from a same-origin page (the listener cookie, Content-Type, an Origin of
+  // this site); no CSRF token is asked of events. It cannot be retried, and neither can a
+  // request that outlives its page.
+  function sendBeaconEvent(url, event) {
+    var body = JSON.stringify(event);
+    var queued = false;
+    if (navigator.sendBeacon) {
+      try {
+        queued = navigator.sendBeacon(url, new Blob([body], { type: "application/json" }));
+      } catch (e) {
+        queued = false; // a browser that refuses a JSON Blob in a beacon
+      }
+    }
+    if (queued || !window.fetch) return queued;
+    fetch(url, {
+      method: "POST",
+      keepalive: true,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: body,
+    }).catch(function () { /* the page is going away: nothing left to tell the fan */ });
+    return true;
+  }
+
+  // Add [start, end] to sorted, disjoint ranges, merging where they overlap or touch.
+  function rangesAdd(ranges, start, end) {
+    var merged = [];
+    var i = 0;
+    while (i < ranges.length && ranges[i][1] < start) merged.push(ranges[i++]);
+    while (i < ranges.length && ranges[i][0] <= end) {
+      start = Math.min(start, ranges[i][0]);
+      end = Math.max(end, ranges[i][1]);
+      i++;
+    }
+    merged.push([start, end]);
+    while (i < ranges.length) merged.push(ranges[i++]);
+    // Past the API's limit, close the smallest gap: a few unplayed moments count as heard.
+    while (merged.length > MAX_RANGES) {
+      var best = 1;
+      for (var k = 2; k < merged.length; k++) {
+        if (merged[k][0] - merged[k - 1][1] < merged[best][0] - merged[best - 1][1]) best = k;
+      }
+      merged.splice(best - 1, 2, [merged[best - 1][0], merged[best][1]]);
+    }
+    return merged;
+  }
+
+  function secondsRound(value) {
+    return Math.round(value * 1000) / 1000;
+  }
+
   var storage = {
     get: function (key) {
       try { return window.localStorage.getItem(key); } catch (e) { return null; }
@@ -90,10 +165,15 @@
     this.fallbackDuration = parseFloat(root.dataset.duration) || Infinity;
     this.eventsUrl = root.dataset.eventsUrl;
     this.source = root.dataset.source || "track-page";
+    this.referrer = externalReferrer();
     this.likeQueue = Promise.resolve();
     this.likesPending = 0;
     this.resetPlayback();
-    if (this.audio) this.bindAudio();
+    this.resetHeard();
+    if (this.audio) {
+      this.bindAudio();
+      this.bindPageHide();
+    }
     if (this.likeButton) this.bindLike();
   }
 
@@ -101,6 +181,11 @@
     this.listened = 0;
     this.lastTime = null;
     this.counted = false;
+  };
+
+  // The parts of the track played since the last summary, in seconds of the track.
+  Player.prototype.resetHeard = function () {
+    this.heard = [];
   };
 
   Player.prototype.required = function () {
@@ -140,6 +225,7 @@
         var step = now - self.lastTime;
         if (step > 0 && step <= MAX_STEP_SECONDS * Math.max(1, audio.playbackRate)) {
           self.listened += step;
+          self.heard = rangesAdd(self.heard, self.lastTime, now);
         }
       }
       self.lastTime = now;
@@ -147,9 +233,48 @@
     });
     audio.addEventListener("ended", function () {
       self.maybeCount();
+      self.sendSummary();
       // The next press of play is a new playback and may count again.
       self.resetPlayback();
     });
+  };
+
+  Player.prototype.bindPageHide = function () {
+    var self = this;
+    // The page may never be seen again (tab closed, app switched, navigation): summarise now.
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") self.sendSummary();
+    });
+    window.addEventListener("pagehide", function () {
+      self.sendSummary();
+    });
+  };
+
+  // One summary of what was played since the last one, if anything was.
+  Player.prototype.sendSummary = function () {
+    var ranges = [];
+    for (var i = 0; i < this.heard.length; i++) {
+      var start = secondsRound(this.heard[i][0]);
+      var end = secondsRound(this.heard[i][1]);
+      var last = ranges[ranges.length - 1];
+      if (last && start <= last[1]) last[1] = Math.max(last[1], end); // met by rounding
+      else if (end > start) ranges.push([start, end]);
+    }
+    // Sent once: listening on (e.g. after the page is shown again) gets a later summary of the new part only.
+    this.resetHeard();
+    if (!ranges.length) return;
+    var event = {
+      id: uuid4(),
+      ts: eventTime(),
+      type: "heard",
+      track: this.track,
+      ranges: ranges,
+      source: this.source,
+    };
+    if (this.referrer) event.referrer = this.referrer;
+    if (sendBeaconEvent(this.eventsUrl, event)) {
+      this.root.dataset.summariesSent = String((parseInt(this.root.dataset.summariesSent, 10) || 0) + 1);
+    }
   };
 
   Player.prototype.maybeCount = function () {
@@ -164,6 +289,7 @@
       seconds: Math.round(this.listened * 10) / 10,
       source: this.source,
     };
+    if (this.referrer) event.referrer = this.referrer;
     this.setStatus("Sending play…", "sending");
     sendEvent(this.eventsUrl, event).then(
       function () {
