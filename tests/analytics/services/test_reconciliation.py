@@ -162,3 +162,8 @@ def test_fix_re_applies_the_rules_to_stored_events(counted):
     assert counts_reconcile(fix=True).fixed
     assert TrackStats.objects.get(track=one).plays == 12
     assert not FilteredHour.objects.exists()
+
+
+def test_an_artist_without_events_reconciles():
+    make_track(make_artist())
+    assert counts_reconcile().drift == 0
