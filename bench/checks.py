@@ -1,6 +1,7 @@
 """The exact-count checks of a run: every accepted event stored once, and every stored event
-either credited (the hourly counters take credited events only) or filtered with a reason
-(FilteredHour). Filtered events are counted and reported by reason, never taken as lost."""
+either credited (the hourly counters and the daily rollups take credited events only) or
+filtered with a reason (FilteredHour, and the rollups' "filtered"). Filtered events are
+counted and reported by reason, never taken as lost."""
 
 from bench.context import retry
 from bench.db import sql
@@ -10,9 +11,16 @@ SELECT (SELECT count(*) FROM analytics_event),
        (SELECT coalesce(sum(plays + likes + unlikes), 0) FROM analytics_trackhour),
        (SELECT coalesce(sum(events), 0) FROM analytics_filteredhour),
        (SELECT coalesce(sum(plays), 0) FROM analytics_trackstats),
-       (SELECT count(*) FROM analytics_event WHERE type = 'play' AND reason <> '')
+       (SELECT count(*) FROM analytics_event WHERE type = 'play' AND reason <> ''),
+       (SELECT coalesce(sum(n), 0) FROM analytics_rollup WHERE scope = 't' AND span = 'd'
+          AND metric IN ('plays', 'likes', 'unlikes')),
+       (SELECT coalesce(sum(n), 0) FROM analytics_rollup WHERE scope = 't' AND span = 'd'
+          AND metric = 'filtered')
 """
-FIGURES = ("events", "credited", "filtered", "plays_credited", "plays_filtered")
+FIGURES = (
+    "events", "credited", "filtered", "plays_credited", "plays_filtered", "days_credited",
+    "days_filtered",
+)  # fmt: skip
 REASONS_SQL = "SELECT reason, sum(events) FROM analytics_filteredhour GROUP BY reason"
 
 
@@ -51,7 +59,11 @@ def counted_check(change: dict, accepted: int, *, sent: int | None = None) -> di
         "credited": change["credited"],
         "filtered": change["filtered"],
         "filtered_by_reason": change["by_reason"],
-        "exact": stored_ok and change["credited"] + change["filtered"] == stored,
+        # The artist's local days hold what the hours hold.
+        "exact": stored_ok
+        and change["credited"] + change["filtered"] == stored
+        and (change["days_credited"], change["days_filtered"])
+        == (change["credited"], change["filtered"]),
     }
 
 

@@ -30,6 +30,9 @@ ANALYTICS_TABLES = [
     "analytics_poisonevent",
     "analytics_listenerhouruse",
     "analytics_addresshour",
+    "analytics_rollup",
+    "analytics_listenerday",
+    "analytics_breakdownlistener",
 ]
 
 
@@ -274,6 +277,10 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
             )
         for statement in REBUILD_SQL:
             cursor.execute(statement)
+        from bench.rollups_sql import rollup_statements
+
+        for statement, params in rollup_statements():
+            cursor.execute(statement, params)
         cursor.execute("RESET work_mem")
     # As autovacuum would have by then: fresh planner statistics and visibility map.
     old = connection.get_autocommit()

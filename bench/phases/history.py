@@ -13,6 +13,7 @@ from bench.procs import free_port, web_start
 from bench.waits import drain
 
 GET_ROUNDS = 7  # of the dashboard and stats API timings, on each history
+PERIODS = ("24h", "7d", "28d", "12m", "all")  # the stats API's, each timed
 
 
 def run(args, mode, seed_info, results) -> None:
@@ -91,13 +92,20 @@ def pages_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
     """p50 of each page on each server (one per stored history), in interleaved rounds: every
     round times each page on every server back to back, so a noisy spell hits them alike."""
     token = [f"Authorization: Token {seed_info['token']}"]
+    artist, track = seed_info["artist_slug"], seed_info["artist_track"]
+    session = [f"Cookie: sessionid={seed_info['session']}"]
     urls = {
-        "dashboard": (
-            f"/dashboard/{seed_info['artist_slug']}/",
-            [f"Cookie: sessionid={seed_info['session']}"],
-        ),
-        "artist_stats_api": (f"/api/v1/artists/{seed_info['artist_slug']}/stats/", token),
-        "track_stats_api": (f"/api/v1/tracks/{seed_info['artist_track']}/stats/", token),
+        "dashboard": (f"/dashboard/{artist}/", session),
+        "dashboard_12m": (f"/dashboard/{artist}/?period=12m", session),
+        **{
+            f"artist_stats_api_{period}": (
+                f"/api/v1/artists/{artist}/stats/?period={period}",
+                token,
+            )
+            for period in PERIODS
+        },
+        "track_stats_api": (f"/api/v1/tracks/{track}/stats/", token),
+        "track_stats_api_12m": (f"/api/v1/tracks/{track}/stats/?period=12m", token),
     }
     seconds = mode["get_seconds"] / GET_ROUNDS
     rounds = {state: {name: [] for name in urls} for state in servers}
