@@ -9,7 +9,14 @@ from django.db.models import Max, Q, Sum
 
 from analytics import reach
 from analytics.hearing import PARTS
-from analytics.models import ArtistStats, FilterReason, ListenerHour, Rollup, TrackHour
+from analytics.models import (
+    ArtistStats,
+    FilterReason,
+    ListenerHour,
+    ReachCell,
+    Rollup,
+    TrackHour,
+)
 from analytics.periods import (
     Period,
     comparison_resolve,
@@ -54,7 +61,6 @@ def _spans(period: Period) -> Q:
 def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, str], int]:
     rows = (
         Rollup.objects.filter(_spans(period), scope=scope, key__in=keys)
-        .exclude(metric="reach")
         .exclude(metric__startswith="~")
         .values_list("key", "metric", "value")
         .annotate(n=Sum("n"))
@@ -64,16 +70,15 @@ def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, s
 
 def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
     """(distinct listeners, listeners first heard) in the period's days."""
-    cells = reach.range_cells(period.first_day)
-    new = str(reach.NONE)
+    cells = [int(c) for c in reach.range_cells(period.first_day)]
     found = dict(
-        Rollup.objects.filter(
-            _spans(period), scope=scope, key=key, metric="reach", value__in=[*cells, new]
+        ReachCell.objects.filter(
+            _spans(period), scope=scope, key=key, cell__in=[*cells, reach.NONE]
         )
-        .values_list("value")
+        .values_list("cell")
         .annotate(n=Sum("n"))
     )
-    return sum(found.get(c, 0) for c in cells), found.get(new, 0)
+    return sum(found.get(c, 0) for c in cells), found.get(reach.NONE, 0)
 
 
 def _hour_totals(track_filter: dict, period: Period) -> dict:

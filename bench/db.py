@@ -31,6 +31,7 @@ ANALYTICS_TABLES = [
     "analytics_listenerhouruse",
     "analytics_addresshour",
     "analytics_rollup",
+    "analytics_reachcell",
     "analytics_listenerday",
     "analytics_breakdownlistener",
 ]

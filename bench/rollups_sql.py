@@ -29,7 +29,11 @@ def rollup_statements() -> list[tuple[str, dict]]:
         "JOIN mvsic_track t ON t.id = e.track_id CROSS JOIN (VALUES ('a'), ('t')) s(scope)"
     )
     return [
-        ("TRUNCATE analytics_rollup, analytics_listenerday, analytics_breakdownlistener", {}),
+        (
+            "TRUNCATE analytics_rollup, analytics_reachcell, analytics_listenerday, "
+            "analytics_breakdownlistener",
+            {},
+        ),
         # Plays, likes, unlikes and filtered events by day, then the breakdowns of plays.
         (
             f"""INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
@@ -57,8 +61,8 @@ def rollup_statements() -> list[tuple[str, dict]]:
         # Each listener day with its previous day, counted by (key, day, previous), then
         # added to the Fenwick cells of the previous day's position.
         (
-            f"""INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
-            SELECT scope, key, 'd', day, 'reach', cell::text, sum(n)
+            f"""INSERT INTO analytics_reachcell (scope, key, span, start, cell, n)
+            SELECT scope, key, 'd', day, cell, sum(n)
             FROM (
                 SELECT DISTINCT scope, key, day, pos, n,
                        ((pos - 1) | ((1 << k) - 1)) + 1 AS cell
@@ -70,7 +74,7 @@ def rollup_statements() -> list[tuple[str, dict]]:
                         WINDOW w AS (PARTITION BY scope, key, listener ORDER BY day)
                     ) p GROUP BY 1, 2, 3, 4
                 ) pairs CROSS JOIN generate_series(0, {BITS}) k
-            ) cells WHERE cell <= {SIZE} GROUP BY 1, 2, 4, 6""",
+            ) cells WHERE cell <= {SIZE} GROUP BY 1, 2, 4, 5""",
             {},
         ),
         # Breakdown floors: up to FLOOR listeners per track, day and value.
@@ -103,6 +107,12 @@ def rollup_statements() -> list[tuple[str, dict]]:
             SELECT scope, key, 'm', date_trunc('month', start)::date, metric, value,
                    CASE WHEN metric LIKE '~%%' THEN max(n) ELSE sum(n) END
             FROM analytics_rollup WHERE span = 'd' GROUP BY 1, 2, 4, 5, 6""",
+            {},
+        ),
+        (
+            """INSERT INTO analytics_reachcell (scope, key, span, start, cell, n)
+            SELECT scope, key, 'm', date_trunc('month', start)::date, cell, sum(n)
+            FROM analytics_reachcell WHERE span = 'd' GROUP BY 1, 2, 4, 5""",
             {},
         ),
     ]

@@ -26,7 +26,7 @@ from analytics.models.operations import (
     PoisonEvent,
     ReconcileRun,
 )
-from analytics.models.rollups import BreakdownListener, ListenerDay, Rollup
+from analytics.models.rollups import BreakdownListener, ListenerDay, ReachCell, Rollup
 
 __all__ = [
     "AddressHour",
@@ -48,6 +48,7 @@ __all__ = [
     "ListenerHourUse",
     "PipelineHealth",
     "PoisonEvent",
+    "ReachCell",
     "ReconcileRun",
     "Rollup",
     "TrackFiltered",

@@ -3,8 +3,9 @@
 `Rollup` holds every additive figure of an artist ("a") or a track ("t") for one local day
 ("d") or calendar month ("m", keyed by its first day): plays, likes, filtered events by
 reason, breakdowns, listening completion, and the cells of the distinct-listener index
-(analytics.reach). A period's figure is a sum over whole months and the days left over,
-so reading twelve months touches a few dozen rows per figure, however long the history.
+(analytics.reach, in ReachCell). A period's figure is a sum over whole months and the
+days left over, so reading twelve months touches a few dozen rows per figure, however long
+the history.
 """
 
 from django.db import models
@@ -29,6 +30,8 @@ class Rollup(models.Model):
                 name="rollup_unique",
             ),
         ]
+        # A series reads one metric over many days.
+        indexes = [models.Index(fields=["scope", "key", "metric", "span", "start"])]
 
     def __str__(self) -> str:
         return f"{self.scope}{self.key} {self.start} {self.metric}={self.value}: {self.n}"
@@ -67,5 +70,25 @@ class BreakdownListener(models.Model):
             models.UniqueConstraint(
                 fields=["track_id", "day", "dimension", "value", "listener"],
                 name="breakdownlistener_unique",
+            ),
+        ]
+
+
+class ReachCell(models.Model):
+    """One cell of an artist's or a track's distinct-listener index (analytics.reach) for a
+    local day or month: kept apart from the rollups, keyed cell first, so a period reads
+    only the dozen cells it sums."""
+
+    scope = models.CharField(max_length=1, choices=SCOPES)
+    key = models.BigIntegerField()
+    cell = models.IntegerField()
+    span = models.CharField(max_length=1, choices=SPANS)
+    start = models.DateField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "cell", "span", "start"], name="reachcell_unique"
             ),
         ]

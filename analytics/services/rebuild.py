@@ -21,6 +21,7 @@ from analytics.models import (
     FilteredHour,
     ListenerDay,
     ListenerHour,
+    ReachCell,
     Rollup,
     TrackHour,
 )
@@ -92,6 +93,13 @@ def artist_figures_differences(*, artist: Artist) -> list[dict]:
         )
         .exclude(n=0)
         .values_list("scope", "key", "span", "start", "metric", "value", "n")
+    } | {
+        (s, k, sp, st, "reach", str(c)): n
+        for s, k, sp, st, c, n in ReachCell.objects.filter(
+            Q(scope="a", key=artist.id) | Q(scope="t", key__in=tracks)
+        )
+        .exclude(n=0)
+        .values_list("scope", "key", "span", "start", "cell", "n")
     }
     stored_hours = {
         (t, h, kind): n
@@ -166,7 +174,7 @@ def _expected(artist: Artist) -> tuple:
 def _figures_delete(artist_id: int, track_ids: list[int]) -> None:
     for model in (TrackHour, ListenerHour, FilteredHour):
         model.objects.filter(track_id__in=track_ids).delete()
-    for model in (Rollup, ListenerDay):
+    for model in (Rollup, ReachCell, ListenerDay):
         model.objects.filter(scope="a", key=artist_id).delete()
         model.objects.filter(scope="t", key__in=track_ids).delete()
     BreakdownListener.objects.filter(track_id__in=track_ids).delete()
@@ -224,7 +232,15 @@ def _rollups_write(rollups: Counter, listener_days: list, kept: list) -> None:
         [
             Rollup(scope=s, key=k, span=sp, start=st, metric=m, value=v, n=n)
             for (s, k, sp, st, m, v), n in rollups.items()
-            if n
+            if n and m != "reach"
+        ],
+        batch_size=CHUNK,
+    )
+    ReachCell.objects.bulk_create(
+        [
+            ReachCell(scope=s, key=k, span=sp, start=st, cell=int(c), n=n)
+            for (s, k, sp, st, m, c), n in rollups.items()
+            if n and m == "reach"
         ],
         batch_size=CHUNK,
     )

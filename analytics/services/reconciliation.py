@@ -26,6 +26,7 @@ from analytics.models import (
     LikeState,
     ListenerDay,
     ListenerHour,
+    ReachCell,
     ReconcileRun,
     Rollup,
     TrackFiltered,
@@ -267,6 +268,6 @@ def artist_stats_refresh(*, artist_id: int) -> None:
         # The artist's rollups without the deleted track; the track's own rows go too.
         artist_figures_rebuild(artist=stats.artist)
         gone = ~models.Q(key__in=Track.objects.values("id"))
-        for model in (Rollup, ListenerDay):
+        for model in (Rollup, ReachCell, ListenerDay):
             model.objects.filter(gone, scope="t").delete()
         BreakdownListener.objects.exclude(track_id__in=Track.objects.values("id")).delete()

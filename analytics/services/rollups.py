@@ -20,7 +20,7 @@ from django.db import connection
 from analytics import reach
 from analytics.dimensions import device_of, source_of
 from analytics.hearing import outcome, parts_heard
-from analytics.models import BreakdownListener, EventType, ListenerDay, Rollup
+from analytics.models import BreakdownListener, EventType, ListenerDay, ReachCell, Rollup
 from analytics.periods import local_day, local_hour_floor
 from analytics.upsert import insert_on_conflict, rows_by_keys, rows_source, table
 
@@ -133,6 +133,10 @@ def rollups_count(placed: list[Placed]) -> None:
 
 
 def _rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
+    cells = {k: n for k, n in additive.items() if k[4] == "reach"}
+    if cells:
+        additive = Counter({k: n for k, n in additive.items() if k[4] != "reach"})
+        reach_write(cells)
     t = table(Rollup)
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     insert_on_conflict(
@@ -145,6 +149,18 @@ def _rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
             f"n = CASE WHEN substr({t}.metric, 1, 1) = '~' THEN {greatest}({t}.n, excluded.n) "
             f"ELSE {t}.n + excluded.n END"
         ),
+    )
+
+
+def reach_write(cells: dict[tuple, int]) -> None:
+    """Add reach rows ((scope, key, span, start, "reach", cell) -> n) to their cells."""
+    t = table(ReachCell)
+    insert_on_conflict(
+        ReachCell,
+        ["scope", "key", "cell", "span", "start", "n"],
+        sorted((s, k, int(c), sp, st, n) for (s, k, sp, st, _, c), n in cells.items()),
+        conflict=["scope", "key", "cell", "span", "start"],
+        update_sql=f"n = {t}.n + excluded.n",
     )
 
 

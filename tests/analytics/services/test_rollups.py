@@ -5,7 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from analytics.models import ArtistStats, BreakdownListener, ListenerDay, Rollup, TrackHour
+from analytics.models import (
+    ArtistStats,
+    BreakdownListener,
+    ListenerDay,
+    ReachCell,
+    Rollup,
+    TrackHour,
+)
 from analytics.services.counting import events_count
 from analytics.services.rebuild import artist_figures_rebuild, artist_zone_rebuild
 from tests.conftest import make_artist, make_payload, make_track
@@ -47,10 +54,15 @@ def snapshot(artist):
     tracks = list(artist.tracks.values_list("id", flat=True))
     return (
         sorted(
-            # A reach cell whose changes cancelled out keeps its row, at 0.
-            Rollup.objects.filter(key__in=[artist.id, *tracks])
+            Rollup.objects.filter(key__in=[artist.id, *tracks]).values_list(
+                "scope", "key", "span", "start", "metric", "value", "n"
+            )
+        ),
+        # A reach cell whose changes cancelled out keeps its row, at 0.
+        sorted(
+            ReachCell.objects.filter(key__in=[artist.id, *tracks])
             .exclude(n=0)
-            .values_list("scope", "key", "span", "start", "metric", "value", "n")
+            .values_list("scope", "key", "cell", "span", "start", "n")
         ),
         sorted(ListenerDay.objects.values_list("scope", "key", "listener", "day")),
         sorted(
