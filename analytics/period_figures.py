@@ -70,11 +70,9 @@ def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, s
 
 def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
     """(distinct listeners, listeners first heard) in the period's days."""
-    cells = [int(c) for c in reach.range_cells(period.first_day)]
+    cells = reach.range_cells(period.first_day)
     found = dict(
-        ReachCell.objects.filter(
-            _spans(period), scope=scope, key=key, cell__in=[*cells, reach.NONE]
-        )
+        ReachCell.objects.filter(_spans(period), scope=scope, key=key, cell__in=cells)
         .values_list("cell")
         .annotate(n=Sum("n"))
     )

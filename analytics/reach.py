@@ -8,26 +8,29 @@ before a (or none), so
     distinct listeners in [a, b] = pairs with a <= d <= b and previous < a.
 
 For each day the pairs are kept in a Fenwick tree over the previous day, whose cells are
-Rollup rows (metric "reach", value the cell): a range reads at most 17 cells per day or
-month summed, and a new pair adds 1 to at most 17 cells. Pairs with no previous day are
-the listeners first heard that day: cell 1 alone ("new listeners").
+ReachCell rows: a range reads at most 16 cells per day or month summed, and a pair adds 1
+to at most 16 cells. Pairs with no previous day, the listeners first heard that day, are
+cell 0 alone (the most common pair costs one row). A previous day before EPOCH counts as
+EPOCH: ranges start after it.
 """
 
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-EPOCH = date(1970, 1, 1)
-SIZE = 1 << 16  # positions: previous days up to 2149
-NONE = 1  # the position of "no previous day"
+EPOCH = date(2000, 1, 1)
+SIZE = 1 << 15  # positions: previous days up to 2089
+NONE = 0  # the cell of "no previous day", outside the tree
 
 
 def position(previous: date | None) -> int:
-    return NONE if previous is None else (previous - EPOCH).days + 2
+    return NONE if previous is None else max((previous - EPOCH).days + 1, 1)
 
 
 def update_cells(pos: int) -> list[int]:
     """The cells a pair at `pos` adds to."""
+    if pos == NONE:
+        return [NONE]
     cells = []
     while pos <= SIZE:
         cells.append(pos)
@@ -44,9 +47,9 @@ def prefix_cells(pos: int) -> list[int]:
     return cells
 
 
-def range_cells(first_day: date) -> list[str]:
-    """The cells (as Rollup values) to sum over [first_day, b] for its distinct listeners."""
-    return [str(c) for c in prefix_cells(position(first_day - timedelta(days=1)))]
+def range_cells(first_day: date) -> list[int]:
+    """The cells to sum over [first_day, b] for its distinct listeners."""
+    return [NONE, *prefix_cells(position(first_day - timedelta(days=1)))]
 
 
 def pair_cells(pairs: Iterable[tuple[date, date | None, int]]) -> Counter:

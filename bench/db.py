@@ -23,8 +23,6 @@ ANALYTICS_TABLES = [
     "analytics_trackhour",
     "analytics_filteredhour",
     "analytics_trackfiltered",
-    "analytics_tracklistener",
-    "analytics_artistlistener",
     "analytics_listenerhour",
     "analytics_likestate",
     "analytics_poisonevent",
@@ -206,8 +204,7 @@ FROM (
 # buckets in the same order: by track, then hour, so a track's week is a few pages.
 REBUILD_SQL = [
     "TRUNCATE analytics_trackhour, analytics_filteredhour, analytics_trackfiltered, "
-    "analytics_tracklistener, "
-    "analytics_artistlistener, analytics_listenerhour, analytics_likestate, "
+    "analytics_listenerhour, analytics_likestate, "
     "analytics_trackstats, analytics_artiststats",
     """INSERT INTO analytics_trackhour (track_id, hour, plays, likes, unlikes)
        SELECT track_id, date_trunc('hour', ts), count(*) FILTER (WHERE type = 'play'),
@@ -218,12 +215,6 @@ REBUILD_SQL = [
        WHERE reason <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
     """INSERT INTO analytics_trackfiltered (track_id, reason, events)
        SELECT track_id, reason, sum(events) FROM analytics_filteredhour GROUP BY 1, 2""",
-    """INSERT INTO analytics_tracklistener (track_id, listener)
-       SELECT DISTINCT track_id, listener FROM analytics_event
-       WHERE type = 'play' AND reason = ''""",
-    """INSERT INTO analytics_artistlistener (artist_id, listener)
-       SELECT DISTINCT t.artist_id, e.listener FROM analytics_event e
-       JOIN mvsic_track t ON t.id = e.track_id WHERE e.type = 'play' AND e.reason = ''""",
     """INSERT INTO analytics_listenerhour (track_id, hour, listener)
        SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
        WHERE type = 'play' AND reason = ''""",
@@ -237,7 +228,8 @@ REBUILD_SQL = [
               (SELECT count(*) FROM analytics_event e WHERE e.track_id = t.id
                  AND e.type = 'play' AND e.reason = ''),
               (SELECT count(*) FROM analytics_likestate s WHERE s.track_id = t.id AND s.liked),
-              (SELECT count(*) FROM analytics_tracklistener l WHERE l.track_id = t.id), now()
+              (SELECT count(DISTINCT listener) FROM analytics_event e WHERE e.track_id = t.id
+                 AND e.type = 'play' AND e.reason = ''), now()
        FROM mvsic_track t""",
     """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at)
        SELECT a.id,
@@ -245,7 +237,9 @@ REBUILD_SQL = [
                  JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
               (SELECT coalesce(sum(s.likes), 0) FROM analytics_trackstats s
                  JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
-              (SELECT count(*) FROM analytics_artistlistener l WHERE l.artist_id = a.id), now()
+              (SELECT count(DISTINCT e.listener) FROM analytics_event e
+                 JOIN mvsic_track t ON t.id = e.track_id
+                 WHERE t.artist_id = a.id AND e.type = 'play' AND e.reason = ''), now()
        FROM mvsic_artist a""",
 ]
 

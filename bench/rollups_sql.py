@@ -3,7 +3,7 @@
 analytics.services.rebuild does in Python): the bench's artists keep UTC days, and every
 history event has the same breakdown values, which are computed by the product's code."""
 
-from analytics.reach import SIZE
+from analytics.reach import EPOCH, SIZE
 from analytics.services.rollups import FLOOR, Placed, dimensions_of
 
 BITS = SIZE.bit_length()  # the Fenwick update chain's length, at most
@@ -65,17 +65,19 @@ def rollup_statements() -> list[tuple[str, dict]]:
             SELECT scope, key, 'd', day, cell, sum(n)
             FROM (
                 SELECT DISTINCT scope, key, day, pos, n,
-                       ((pos - 1) | ((1 << k) - 1)) + 1 AS cell
+                       CASE WHEN pos = 0 THEN 0 ELSE ((pos - 1) | ((1 << k) - 1)) + 1 END
+                           AS cell
                 FROM (
-                    SELECT scope, key, day, pos, count(*) AS n FROM (
+                    SELECT scope, key, day, CASE WHEN pos < 0 THEN 0 ELSE greatest(pos, 1) END
+                           AS pos, count(*) AS n FROM (
                         SELECT scope, key, day,
-                               coalesce(lag(day) OVER w - DATE '1970-01-01' + 2, 1) AS pos
+                               coalesce(lag(day) OVER w - %(epoch)s + 1, -1) AS pos
                         FROM analytics_listenerday
                         WINDOW w AS (PARTITION BY scope, key, listener ORDER BY day)
                     ) p GROUP BY 1, 2, 3, 4
                 ) pairs CROSS JOIN generate_series(0, {BITS}) k
             ) cells WHERE cell <= {SIZE} GROUP BY 1, 2, 4, 5""",
-            {},
+            {"epoch": EPOCH},
         ),
         # Breakdown floors: up to FLOOR listeners per track, day and value.
         (

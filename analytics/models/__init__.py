@@ -1,14 +1,12 @@
 """Analytics storage, one module per concern."""
 
 from analytics.models.counters import (
-    ArtistListener,
     ArtistStats,
     FilteredHour,
     LikeState,
     ListenerHour,
     TrackFiltered,
     TrackHour,
-    TrackListener,
     TrackStats,
 )
 from analytics.models.events import Event, EventType, FilterReason, UserAgent
@@ -31,7 +29,6 @@ from analytics.models.rollups import BreakdownListener, ListenerDay, ReachCell, 
 __all__ = [
     "AddressHour",
     "AddressKey",
-    "ArtistListener",
     "ArtistStats",
     "Block",
     "BreakdownListener",
@@ -53,7 +50,6 @@ __all__ = [
     "Rollup",
     "TrackFiltered",
     "TrackHour",
-    "TrackListener",
     "TrackStats",
     "UserAgent",
 ]

@@ -92,26 +92,6 @@ class TrackFiltered(models.Model):
         ]
 
 
-class TrackListener(models.Model):
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
-    listener = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["track", "listener"], name="tracklistener_unique"),
-        ]
-
-
-class ArtistListener(models.Model):
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
-    listener = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["artist", "listener"], name="artistlistener_unique"),
-        ]
-
-
 class ListenerHour(models.Model):
     """A listener played a track in an hour: distinct listeners over any window of hours."""
 

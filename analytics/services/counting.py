@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from analytics.hearing import heard_summary
 from analytics.models import (
-    ArtistListener,
     ArtistStats,
     Event,
     EventType,
@@ -24,7 +23,6 @@ from analytics.models import (
     ListenerHour,
     TrackFiltered,
     TrackHour,
-    TrackListener,
     TrackStats,
 )
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
@@ -120,9 +118,11 @@ def events_count(*, payloads: Sequence[dict]) -> int:
             _filtered_record(
                 events=[e for e in fresh if e.id in reasons], reasons=reasons, placed=placed
             )
+        first_heard = rollups_count(list(placed.values()))
         if credited:
-            _counters_apply(events=credited, artist_of=artist_of, placed=placed)
-        rollups_count(list(placed.values()))
+            _counters_apply(
+                events=credited, artist_of=artist_of, placed=placed, first_heard=first_heard
+            )
         return len(fresh)
 
 
@@ -190,17 +190,15 @@ def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> dict[int, Zon
 
 
 def _counters_apply(
-    *, events: list[CountableEvent], artist_of: dict[int, int], placed: dict
+    *, events: list[CountableEvent], artist_of: dict[int, int], placed: dict, first_heard
 ) -> None:
+    """Hours, like states and the all-time counters; `first_heard` are the listeners new to
+    a track ("t", id) or an artist ("a", id), from their listener days."""
     plays = [e for e in events if e.type == EventType.PLAY]
     likes = [e for e in events if e.type in (EventType.LIKE, EventType.UNLIKE)]
     _hours_add(events, placed)
-    new_track_listeners = _listeners_add(
-        TrackListener, "track", sorted({(e.track_id, e.listener) for e in plays})
-    )
-    new_artist_listeners = _listeners_add(
-        ArtistListener, "artist", sorted({(artist_of[e.track_id], e.listener) for e in plays})
-    )
+    new_track_listeners = {t: n for (s, t), n in first_heard.items() if s == "t"}
+    new_artist_listeners = {a: n for (s, a), n in first_heard.items() if s == "a"}
     insert_on_conflict(
         ListenerHour,
         ["track", "hour", "listener"],
@@ -216,7 +214,7 @@ def _counters_apply(
         TrackStats,
         "track",
         rows=[
-            (t, play_count[t], new_track_listeners[t], t in liked_tracks, now)
+            (t, play_count[t], new_track_listeners.get(t, 0), t in liked_tracks, now)
             for t in sorted({e.track_id for e in events})
         ],
         likes_sql=(
@@ -232,7 +230,7 @@ def _counters_apply(
         ArtistStats,
         "artist",
         rows=[
-            (a, artist_plays[a], new_artist_listeners[a], a in liked_artists, now)
+            (a, artist_plays[a], new_artist_listeners.get(a, 0), a in liked_artists, now)
             for a in sorted({artist_of[e.track_id] for e in events})
         ],
         likes_sql=(
@@ -263,14 +261,6 @@ def _hours_add(events: list[CountableEvent], placed: dict) -> None:
             f"unlikes = {hour_table}.unlikes + excluded.unlikes"
         ),
     )
-
-
-def _listeners_add(model, key: str, rows: list[tuple]) -> Counter:
-    """Insert (key, listener) rows; returns how many were new per key (unique listeners)."""
-    written = insert_on_conflict(
-        model, [key, "listener"], rows, conflict=[key, "listener"], returning=[key]
-    )
-    return Counter(row[0] for row in written)
 
 
 def _likes_apply(likes: list[CountableEvent]) -> None:

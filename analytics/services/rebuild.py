@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from itertools import islice
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from analytics import reach
 from analytics.models import (
@@ -84,8 +84,21 @@ def artist_figures_rebuild(*, artist: Artist) -> None:
 def artist_figures_differences(*, artist: Artist) -> list[dict]:
     """Rollups and hourly buckets of the artist that differ from what its events imply."""
     hours, _, filtered, rollups, days, floors = _expected(artist)
-    wanted_rollups = _rollups_final(rollups, days, floors, artist.id)[0]
     tracks = list(Track.objects.filter(artist=artist).values_list("id", flat=True))
+    wanted_days: Counter = Counter()
+    for (scope, key, _), seen in days.items():
+        wanted_days[(scope, key)] += len(seen)
+    stored_days = Counter(
+        dict(
+            ((s, k), n)
+            for s, k, n in ListenerDay.objects.filter(
+                Q(scope="a", key=artist.id) | Q(scope="t", key__in=tracks)
+            )
+            .values_list("scope", "key")
+            .annotate(n=Count("id"))
+        )
+    )
+    wanted_rollups = _rollups_final(rollups, days, floors, artist.id)[0]
     stored_rollups = {
         (s, k, sp, st, m, v): n
         for s, k, sp, st, m, v, n in Rollup.objects.filter(
@@ -121,10 +134,13 @@ def artist_figures_differences(*, artist: Artist) -> list[dict]:
         ("rollup", stored_rollups, {k: n for k, n in wanted_rollups.items() if n}),
         ("hour", stored_hours, wanted_hours),
         ("filtered", stored_filtered, dict(filtered)),
+        ("listener_days", stored_days, wanted_days),
     ):
         for key in sorted(stored.keys() | wanted.keys(), key=str):
             if stored.get(key, 0) != wanted.get(key, 0):
-                field = {"rollup": "n", "filtered": "events"}.get(kind) or f"{key[2]}s"
+                field = {"rollup": "n", "filtered": "events", "listener_days": "count"}.get(
+                    kind
+                ) or f"{key[2]}s"
                 found.append(
                     {"table": kind, "key": "/".join(map(str, key)), "field": field,
                      "stored": stored.get(key, 0), "expected": wanted.get(key, 0)}

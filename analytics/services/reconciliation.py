@@ -17,7 +17,6 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from analytics.models import (
-    ArtistListener,
     ArtistStats,
     BreakdownListener,
     Event,
@@ -31,7 +30,6 @@ from analytics.models import (
     Rollup,
     TrackFiltered,
     TrackHour,
-    TrackListener,
     TrackStats,
 )
 from analytics.services.rebuild import artist_figures_differences, artist_figures_rebuild
@@ -209,16 +207,6 @@ def _counts_rebuild(expected: Expected) -> None:
          for (t, r), c in sorted(expected.filtered_tracks.items())),
     )  # fmt: skip
     _replace(
-        TrackListener,
-        (TrackListener(track_id=t, listener=lis) for t, lis in
-         plays.values_list("track_id", "listener").distinct().iterator()),
-    )  # fmt: skip
-    _replace(
-        ArtistListener,
-        (ArtistListener(artist_id=a, listener=lis) for a, lis in
-         plays.values_list("track__artist_id", "listener").distinct().iterator()),
-    )  # fmt: skip
-    _replace(
         ListenerHour,
         (ListenerHour(track_id=t, hour=h, listener=lis) for t, h, lis in
          plays.annotate(hour=TruncHour("ts")).values_list("track_id", "hour", "listener")
@@ -246,23 +234,17 @@ def artist_stats_refresh(*, artist_id: int) -> None:
         stats = ArtistStats.objects.select_for_update().filter(artist_id=artist_id).first()
         if stats is None:  # the artist is gone too, or never had an event
             return
-        ArtistListener.objects.filter(artist_id=artist_id).delete()
-        listeners = (
-            Event.objects.filter(type=EventType.PLAY, reason="", track__artist_id=artist_id)
-            .values_list("listener", flat=True)
-            .distinct()
-            .iterator()
-        )
-        ArtistListener.objects.bulk_create(
-            (ArtistListener(artist_id=artist_id, listener=lis) for lis in listeners),
-            batch_size=BULK,
-        )
         totals = TrackStats.objects.filter(track__artist_id=artist_id).aggregate(
             plays=models.Sum("plays"), likes=models.Sum("likes")
         )
         stats.plays = totals["plays"] or 0
         stats.likes = totals["likes"] or 0
-        stats.listeners = ArtistListener.objects.filter(artist_id=artist_id).count()
+        stats.listeners = (
+            Event.objects.filter(type=EventType.PLAY, reason="", track__artist_id=artist_id)
+            .values("listener")
+            .distinct()
+            .count()
+        )
         stats.updated_at = timezone.now()
         stats.save()
         # The artist's rollups without the deleted track; the track's own rows go too.

@@ -123,13 +123,17 @@ def floor_rows(floors: dict[tuple[int, int, date, str, str], int]) -> dict[tuple
 
 
 # --- writes, inside the counting transaction --------------------------------------------------
-def rollups_count(placed: list[Placed]) -> None:
-    """Add a batch's new events (credited or filtered) to the rollups."""
+def rollups_count(placed: list[Placed]) -> Counter:
+    """Add a batch's new events (credited or filtered) to the rollups; returns the
+    listeners heard for the first time ever, by (scope, key)."""
     rows = rollup_rows(placed)
     plays = [p for p in placed if p.type == EventType.PLAY and not p.reason]
+    first_heard: Counter = Counter()
     if plays:
-        rows.update(reach_rows(_reach_changes(plays)))
+        changes, first_heard = _reach_changes(plays)
+        rows.update(reach_rows(changes))
     _rollups_write(rows, _floors_add(plays) if plays else {})
+    return first_heard
 
 
 def _rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
@@ -164,8 +168,9 @@ def reach_write(cells: dict[tuple, int]) -> None:
     )
 
 
-def _reach_changes(plays: list[Placed]) -> Counter:
-    """Store the batch's listener days; the reach cells their new days change."""
+def _reach_changes(plays: list[Placed]) -> tuple[Counter, Counter]:
+    """Store the batch's listener days; (the reach cells their new days change, the
+    listeners with no day stored before, by scope and key)."""
     written = insert_on_conflict(
         ListenerDay,
         ["scope", "key", "listener", "day"],
@@ -174,18 +179,22 @@ def _reach_changes(plays: list[Placed]) -> Counter:
         returning=["scope", "key", "listener", "day"],
     )
     if not written:
-        return Counter()
+        return Counter(), Counter()
     new = [(s, k, listener, _date(d)) for s, k, listener, d in written]
     neighbours = _neighbours(new)
     by_listener: dict[tuple, list[date]] = defaultdict(list)
     for scope, key, listener, day in new:
         by_listener[(scope, key, listener)].append(day)
     changes: Counter = Counter()
+    first_heard: Counter = Counter()
     for (scope, key, listener), days in by_listener.items():
         around = {d: neighbours[(scope, key, listener, d)] for d in days}
         for (day, cell), n in reach.pair_cells(reach.insertion_pairs(days, around)).items():
             changes[(scope, key, day, cell)] += n
-    return changes
+        # No neighbour outside the batch's own days: no day was stored before.
+        if {d for pair in around.values() for d in pair} <= {None, *days}:
+            first_heard[(scope, key)] += 1
+    return changes, first_heard
 
 
 def _neighbours(rows: list[tuple]) -> dict[tuple, tuple[date | None, date | None]]:

@@ -13,7 +13,7 @@ D0 = date(2026, 1, 1)
 
 
 def distinct_from_cells(cells: Counter, first: date, last: date) -> int:
-    wanted = {int(c) for c in reach.range_cells(first)}
+    wanted = set(reach.range_cells(first))
     return sum(n for (day, cell), n in cells.items() if first <= day <= last and cell in wanted)
 
 

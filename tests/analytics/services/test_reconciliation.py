@@ -13,12 +13,12 @@ from analytics.models import (
     Event,
     FilteredHour,
     LikeState,
+    ListenerDay,
     ListenerHour,
     ReconcileRun,
     Rollup,
     TrackFiltered,
     TrackHour,
-    TrackListener,
     TrackStats,
 )
 from analytics.services.counting import events_count
@@ -64,13 +64,15 @@ def test_drift_is_reported_and_fix_repairs_counters_and_sets(counted):
     ArtistStats.objects.filter(artist=artist).update(listeners=0)
     TrackHour.objects.filter(track=two).delete()
     LikeState.objects.all().delete()
-    TrackListener.objects.all().delete()
+    ListenerDay.objects.filter(scope="t").delete()
     ListenerHour.objects.all().delete()
 
     run = counts_reconcile()
-    assert run.drift == 5 and not run.fixed
+    # What was changed above (5), and the two tracks whose listener days are gone (2).
+    assert run.drift == 7 and not run.fixed
     fields = {(d["table"], d["field"], d["stored"], d["expected"]) for d in run.details}
     assert ("track", "plays", 1000, 12) in fields
+    assert ("listener_days", "count", 0, 4) in fields
     assert ("artist", "listeners", 0, 5) in fields
     assert TrackStats.objects.get(track=one).plays == 1000  # a check changes nothing
 
