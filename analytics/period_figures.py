@@ -24,7 +24,7 @@ from analytics.periods import (
     month_split,
     period_resolve,
 )
-from analytics.services.rollups import DIMENSIONS, FLOOR
+from analytics.services.rollups import DIMENSIONS, FLOOR, MIX, mix_split
 from mvsic.models import Artist, Track
 
 BREAKDOWNS = {"source": "sources", "country": "countries", "device": "devices",
@@ -165,11 +165,16 @@ def breakdowns_get(scope: str, key: int, period: Period, totals: dict) -> dict:
         .annotate(most=Max("n"))
         if most >= FLOOR
     }
+    plays: dict = defaultdict(int)
+    for (_, metric, value), n in sums.items():
+        if metric == MIX:
+            for dimension, one in mix_split(value).items():
+                plays[(dimension, one)] += n
     out: dict = {}
     for dimension in DIMENSIONS:
         rows, other = [], 0
-        for (_, metric, value), n in sums.items():
-            if metric != dimension:
+        for (named, value), n in plays.items():
+            if named != dimension:
                 continue
             if (dimension, value) in shown and value not in ("", "other", "Other"):
                 rows.append({"value": value, "plays": n})

@@ -4,7 +4,7 @@ analytics.services.rebuild does in Python): the bench's artists keep UTC days, a
 history event has the same breakdown values, which are computed by the product's code."""
 
 from analytics.reach import EPOCH, SIZE
-from analytics.services.rollups import FLOOR, Placed, dimensions_of
+from analytics.services.rollups import FLOOR, MIX, Placed, dimensions_of, mix_value
 
 BITS = SIZE.bit_length()  # the Fenwick update chain's length, at most
 
@@ -44,11 +44,10 @@ def rollup_statements() -> list[tuple[str, dict]]:
             {},
         ),
         (
-            f"""INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
-            SELECT r.scope, r.key, 'd', r.start, d.dim, d.value, r.n
-            FROM analytics_rollup r CROSS JOIN (VALUES {dim_values}) d(dim, value)
-            WHERE r.metric = 'plays'""",
-            params,
+            """INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
+            SELECT r.scope, r.key, 'd', r.start, %(mix)s, %(mix_value)s, r.n
+            FROM analytics_rollup r WHERE r.metric = 'plays'""",
+            {"mix": MIX, "mix_value": mix_value(dims)},
         ),
         (
             """INSERT INTO analytics_listenerday (scope, key, listener, day)

@@ -29,11 +29,17 @@ PLAY_SECONDS = 35.0  # a qualified play of the factories' 40-second tracks
 @pytest.fixture(autouse=True)
 def _integrity_caches_clear():
     """Each test starts with empty per-process caches: rate buckets, checked ingest keys,
-    the day's address key, user agents and blocks."""
+    the day's address key, user agents, blocks and closed breakdown floors."""
     from analytics import addresses, clients, ratelimit
-    from analytics.services import integrity
+    from analytics.services import integrity, rollups
 
-    for cache in (ratelimit.local, clients.key_cache, addresses.keys, integrity.agent_cache):
+    for cache in (
+        ratelimit.local,
+        clients.key_cache,
+        addresses.keys,
+        integrity.agent_cache,
+        rollups.closed_floors,
+    ):
         cache.clear()
     integrity.lists_changed()
 

@@ -143,6 +143,7 @@ def _place(event: CountableEvent, track: TrackInfo, zones, reason: str, heard) -
         referrer=event.referrer,
         country=event.country,
         user_agent=event.user_agent,
+        zone=zones[track.artist_id].key,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from analytics import reach
 from analytics.dimensions import device_of, source_of
@@ -26,6 +26,8 @@ from analytics.upsert import insert_on_conflict, rows_by_keys, rows_source, tabl
 
 DIMENSIONS = ("source", "country", "device", "browser", "os")
 FLOOR = 5  # listeners a breakdown row needs on one day of the period to be shown
+MIX = "mix"  # plays by their combination of breakdown values: one row, not one per dimension
+SEPARATOR = "|"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Placed:
     referrer: str = ""
     country: str = ""
     user_agent: str | None = None
+    zone: str = "UTC"
 
     @property
     def month(self) -> date:
@@ -68,12 +71,21 @@ def dimensions_of(p: Placed) -> list[tuple[str, str]]:
     ]
 
 
+def mix_value(dimensions: list[tuple[str, str]]) -> str:
+    return SEPARATOR.join(v.replace(SEPARATOR, "/") for _, v in dimensions)
+
+
+def mix_split(value: str) -> dict[str, str]:
+    """A "mix" rollup's value back into its breakdown values, by dimension."""
+    return dict(zip(DIMENSIONS, value.split(SEPARATOR), strict=True))
+
+
 def figures_of(p: Placed) -> list[tuple[str, str]]:
     """The (metric, value) figures one counted event adds 1 to."""
     if p.reason:
         return [("filtered", p.reason)]
     if p.type == EventType.PLAY:
-        return [("plays", ""), *dimensions_of(p)]
+        return [("plays", ""), (MIX, mix_value(dimensions_of(p)))]
     if p.type == EventType.HEARD:
         heard = [("ret", f"{k:02d}") for k in parts_heard(p.heard or 0)]
         return [("heard", ""), (outcome(p.seconds or 0.0, p.duration), ""), *heard]
@@ -217,15 +229,35 @@ def _neighbours(rows: list[tuple]) -> dict[tuple, tuple[date | None, date | None
         }
 
 
+class _Closed:
+    """Floors known to have reached FLOOR, per process: a floor never goes down, so a
+    batch skips them without a query. Keyed by zone too (a zone change moves days)."""
+
+    def __init__(self):
+        self.keys: set[tuple] = set()
+
+    def clear(self) -> None:
+        self.keys.clear()
+
+
+closed_floors = _Closed()
+
+
 def _floors_add(plays: list[Placed]) -> dict[tuple, int]:
     """Record up to FLOOR listeners per track, day and breakdown value; the floors the
     batch raised, as rollup rows."""
     artist_of = {p.track_id: p.artist_id for p in plays}
+    zone_of = {p.track_id: p.zone for p in plays}
+    if len(closed_floors.keys) > 200_000:
+        closed_floors.clear()  # a bound on memory: at worst, some floors are read again
     wanted = {
         (p.track_id, p.day, dimension, value, p.listener)
         for p in plays
         for dimension, value in dimensions_of(p)
+        if (p.zone, p.track_id, p.day, dimension, value) not in closed_floors.keys
     }
+    if not wanted:
+        return {}
     keys = {("t", track, "d", day, f"~{dim}", value) for track, day, dim, value, _ in wanted}
     current = {
         key: n
@@ -252,6 +284,13 @@ def _floors_add(plays: list[Placed]) -> dict[tuple, int]:
         )
         for (track, day, dim, value), n in added.items()
     }
+    # Closed once this batch commits (a rolled-back batch only makes a later one read).
+    reached = {
+        (zone_of[track], track, day, dim, value)
+        for (_, track, day, dim, value), n in floors.items()
+        if n >= FLOOR
+    } | {(zone_of[k[1]], k[1], k[3], k[4][1:], k[5]) for k, n in current.items() if n >= FLOOR}
+    transaction.on_commit(lambda: closed_floors.keys.update(reached))
     return floor_rows(floors)
 
 

@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from analytics.demo_history import history_fill
 from analytics.models import Event, Rollup, TrackStats
+from analytics.services.rollups import MIX, mix_split
 from mvsic.demo import DEMO_ARTISTS
 from tests.conftest import make_artist, make_track
 
@@ -27,12 +28,14 @@ def catalog():
             make_track(artist, title=track.title, duration=track.seconds)
 
 
-def _values(metric: str) -> set[str]:
-    return set(
-        Rollup.objects.filter(scope="a", span="d", metric=metric, n__gt=0).values_list(
+def _values(dimension: str) -> set[str]:
+    """The values a breakdown dimension took, from the plays' "mix" rollups."""
+    return {
+        mix_split(mix)[dimension]
+        for mix in Rollup.objects.filter(scope="a", span="d", metric=MIX, n__gt=0).values_list(
             "value", flat=True
         )
-    )
+    }
 
 
 def test_history_counts_plausible_events_once(catalog):
