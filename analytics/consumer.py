@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError, connection
 from kombu import Consumer
 
-from analytics import wire
+from analytics import dimensions, wire
 from analytics.services.counting import events_count
 from analytics.services.failures import counting_failure_clear, counting_failure_record
 from analytics.services.poison import poison_record
@@ -67,6 +67,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
     def start(self, c):
         # Before the consumers start: a message may arrive as soon as they do.
         self.counter = ThreadPoolExecutor(1, thread_name_prefix="mvsic-count")
+        self.counter.submit(dimensions.parser_warm)  # before the first batch, not in it
         super().start(c)
         self.timer_ref = c.timer.call_repeatedly(self.interval, self.flush)
         logger.info("counting events in batches of up to %d", self.size)

@@ -116,3 +116,8 @@ def referrer_valid(host: str) -> bool:
     labels of 1 to 63 characters (no hyphen at either end), REFERRER_MAX characters at most;
     no scheme, port, path or trailing dot."""
     return isinstance(host, str) and len(host) <= REFERRER_MAX and bool(_HOST.fullmatch(host))
+
+
+def parser_warm() -> None:
+    """Compile ua-parser's rules now (its first parse takes a few hundred milliseconds)."""
+    device_of.__wrapped__("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")

@@ -53,14 +53,17 @@ def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, 
     return period, comparison_resolve(period, params.get("compare") or "previous")
 
 
-def _spans(period: Period) -> Q:
+def _spans(period: Period, scope: str = "a") -> Q:
+    """An artist's period: its whole months and the days left over; a track's: its days."""
+    if scope == "t":
+        return Q(span="d", start__gte=period.first_day, start__lte=period.last_day)
     months, days = month_split(period.first_day, period.last_day)
     return Q(span="m", start__in=months) | Q(span="d", start__in=days)
 
 
 def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, str], int]:
     rows = (
-        Rollup.objects.filter(_spans(period), scope=scope, key__in=keys)
+        Rollup.objects.filter(_spans(period, scope), scope=scope, key__in=keys)
         .exclude(metric__startswith="~")
         .values_list("key", "metric", "value")
         .annotate(n=Sum("n"))
@@ -72,7 +75,7 @@ def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
     """(distinct listeners, listeners first heard) in the period's days."""
     cells = reach.range_cells(period.first_day)
     found = dict(
-        ReachCell.objects.filter(_spans(period), scope=scope, key=key, cell__in=cells)
+        ReachCell.objects.filter(_spans(period, scope), scope=scope, key=key, cell__in=cells)
         .values_list("cell")
         .annotate(n=Sum("n"))
     )
@@ -159,7 +162,7 @@ def breakdowns_get(scope: str, key: int, period: Period, totals: dict) -> dict:
     shown = {
         (metric[1:], value)
         for metric, value, most in Rollup.objects.filter(
-            _spans(period), scope=scope, key=key, metric__startswith="~"
+            _spans(period, scope), scope=scope, key=key, metric__startswith="~"
         )
         .values_list("metric", "value")
         .annotate(most=Max("n"))

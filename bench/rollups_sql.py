@@ -102,18 +102,18 @@ def rollup_statements() -> list[tuple[str, dict]]:
             GROUP BY 2, 4, 5, 6""",
             {},
         ),
-        # Months: sums of their days, the most of any day for floors.
+        # Artists' months: sums of their days, the most of any day for floors.
         (
             """INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
             SELECT scope, key, 'm', date_trunc('month', start)::date, metric, value,
                    CASE WHEN metric LIKE '~%%' THEN max(n) ELSE sum(n) END
-            FROM analytics_rollup WHERE span = 'd' GROUP BY 1, 2, 4, 5, 6""",
+            FROM analytics_rollup WHERE span = 'd' AND scope = 'a' GROUP BY 1, 2, 4, 5, 6""",
             {},
         ),
         (
             """INSERT INTO analytics_reachcell (scope, key, span, start, cell, n)
             SELECT scope, key, 'm', date_trunc('month', start)::date, cell, sum(n)
-            FROM analytics_reachcell WHERE span = 'd' GROUP BY 1, 2, 4, 5""",
+            FROM analytics_reachcell WHERE span = 'd' AND scope = 'a' GROUP BY 1, 2, 4, 5""",
             {},
         ),
     ]

@@ -9,6 +9,7 @@ new event placed in its artist's time zone. Every figure is written once per bat
 `figures_of` is also what a rebuild (analytics.services.rebuild) applies to stored events.
 """
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,7 +58,15 @@ class Placed:
 
 def place(moment: datetime, zone: ZoneInfo) -> tuple[datetime, date]:
     """(local hour start, local day) of a moment in a zone."""
-    return local_hour_floor(moment, zone), local_day(moment, zone)
+    quarter = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    return _place_quarter(quarter, zone)
+
+
+@functools.lru_cache(maxsize=8192)
+def _place_quarter(quarter: datetime, zone: ZoneInfo) -> tuple[datetime, date]:
+    # Every zone's hours and changes begin on a quarter of a UTC hour: a quarter's moments
+    # share their local hour and day.
+    return local_hour_floor(quarter, zone), local_day(quarter, zone)
 
 
 def dimensions_of(p: Placed) -> list[tuple[str, str]]:
@@ -92,14 +101,22 @@ def figures_of(p: Placed) -> list[tuple[str, str]]:
     return [("likes" if p.type == EventType.LIKE else "unlikes", "")]
 
 
+def spans(scope: str, day: date) -> tuple:
+    """The buckets a day's figure goes to: its day, and for an artist its month too (a
+    track's periods read days: a track has a few rows a day, an artist many tracks')."""
+    if scope == "a":
+        return (("d", day), ("m", day.replace(day=1)))
+    return (("d", day),)
+
+
 def rollup_rows(placed: Iterable[Placed]) -> Counter:
-    """(scope, key, span, start, metric, value) -> count, for both scopes and spans."""
+    """(scope, key, span, start, metric, value) -> count, for both scopes."""
     counts: Counter = Counter()
     for p in placed:
         for metric, value in figures_of(p):
-            for scope, key in (("a", p.artist_id), ("t", p.track_id)):
-                counts[(scope, key, "d", p.day, metric, value)] += 1
-                counts[(scope, key, "m", p.month, metric, value)] += 1
+            counts[("a", p.artist_id, "d", p.day, metric, value)] += 1
+            counts[("a", p.artist_id, "m", p.month, metric, value)] += 1
+            counts[("t", p.track_id, "d", p.day, metric, value)] += 1
     return counts
 
 
@@ -115,20 +132,20 @@ def reach_rows(changes: Counter) -> Counter:
     """Reach cell changes ((scope, key, day, cell) -> n) as rollup rows of both spans."""
     rows: Counter = Counter()
     for (scope, key, day, cell), n in changes.items():
-        rows[(scope, key, "d", day, "reach", str(cell))] += n
-        rows[(scope, key, "m", day.replace(day=1), "reach", str(cell))] += n
+        for span, start in spans(scope, day):
+            rows[(scope, key, span, start, "reach", str(cell))] += n
     return Counter({k: n for k, n in rows.items() if n})
 
 
 def floor_rows(floors: dict[tuple[int, int, date, str, str], int]) -> dict[tuple, int]:
     """Breakdown floors ((artist, track, day, dimension, value) -> listeners, at most
-    FLOOR) as rollup rows: the track's day, and the most of any day for its month and for
-    the artist (a lower bound of the artist's listeners with that value)."""
+    FLOOR) as rollup rows: the track's day, and the most of any day for the artist's day
+    and month (a lower bound of the artist's listeners with that value)."""
     rows: dict[tuple, int] = {}
     for (artist, track, day, dimension, value), n in floors.items():
         metric = f"~{dimension}"
         for scope, key in (("a", artist), ("t", track)):
-            for span, start in (("d", day), ("m", day.replace(day=1))):
+            for span, start in spans(scope, day):
                 k = (scope, key, span, start, metric, value)
                 rows[k] = max(rows.get(k, 0), n)
     return rows
