@@ -200,24 +200,25 @@ def reach_write(cells: dict[tuple, int]) -> None:
 def _reach_changes(plays: list[Placed]) -> tuple[Counter, Counter]:
     """Store the batch's listener days; (the reach cells their new days change, the
     listeners with no day stored before, by scope and key)."""
-    written = insert_on_conflict(
-        ListenerDay,
-        ["scope", "key", "listener", "day"],
-        sorted(listener_days(plays)),
-        conflict=["scope", "key", "listener", "day"],
-        returning=["scope", "key", "listener", "day"],
-    )
-    if not written:
+    found = _listener_days_add(sorted(listener_days(plays)))
+    if not found:
         return Counter(), Counter()
-    new = [(s, k, listener, _date(d)) for s, k, listener, d in written]
-    neighbours = _neighbours(new)
     by_listener: dict[tuple, list[date]] = defaultdict(list)
-    for scope, key, listener, day in new:
+    for scope, key, listener, day in found:
         by_listener[(scope, key, listener)].append(day)
     changes: Counter = Counter()
     first_heard: Counter = Counter()
     for (scope, key, listener), days in by_listener.items():
-        around = {d: neighbours[(scope, key, listener, d)] for d in days}
+        days.sort()
+        around = {}
+        for i, day in enumerate(days):
+            # The nearest stored day on each side, the batch's other new days included.
+            before, after = found[(scope, key, listener, day)]
+            if i and (before is None or days[i - 1] > before):
+                before = days[i - 1]
+            if i + 1 < len(days) and (after is None or days[i + 1] < after):
+                after = days[i + 1]
+            around[day] = (before, after)
         for (day, cell), n in reach.pair_cells(reach.insertion_pairs(days, around)).items():
             changes[(scope, key, day, cell)] += n
         # No neighbour outside the batch's own days: no day was stored before.
@@ -226,18 +227,32 @@ def _reach_changes(plays: list[Placed]) -> tuple[Counter, Counter]:
     return changes, first_heard
 
 
-def _neighbours(rows: list[tuple]) -> dict[tuple, tuple[date | None, date | None]]:
-    """Each stored listener day's previous and next day of the same listener and key."""
+def _listener_days_add(rows: list[tuple]) -> dict[tuple, tuple[date | None, date | None]]:
+    """Insert listener days; for each one that was new, the listener's nearest stored days
+    before and after it (PostgreSQL: in the same statement, so without the batch's other
+    new days; elsewhere with them: the caller takes the nearest of both)."""
     fields = ["scope", "key", "listener", "day"]
-    source, params = rows_source(ListenerDay, fields, rows)
     t = table(ListenerDay)
     same = "d.scope = k.scope AND d.key = k.key AND d.listener = k.listener"
-    sql = (
-        f"WITH k(scope, key, listener, day) AS ({source}) "  # noqa: S608
-        f"SELECT k.scope, k.key, k.listener, k.day, "
-        f"(SELECT MAX(d.day) FROM {t} d WHERE {same} AND d.day < k.day), "
-        f"(SELECT MIN(d.day) FROM {t} d WHERE {same} AND d.day > k.day) FROM k"
+    around = (
+        f"(SELECT MAX(d.day) FROM {t} d WHERE {same} AND d.day < k.day), "  # noqa: S608
+        f"(SELECT MIN(d.day) FROM {t} d WHERE {same} AND d.day > k.day)"
     )
+    if connection.vendor == "postgresql":
+        source, params = rows_source(ListenerDay, fields, rows)
+        sql = (
+            f"WITH r(scope, key, listener, day) AS ({source}), "  # noqa: S608
+            f"k AS (INSERT INTO {t} (scope, key, listener, day) SELECT * FROM r "
+            "ON CONFLICT (scope, key, listener, day) DO NOTHING "
+            "RETURNING scope, key, listener, day) "
+            f"SELECT k.scope, k.key, k.listener, k.day, {around} FROM k"
+        )
+    else:
+        written = insert_on_conflict(ListenerDay, fields, rows, conflict=fields, returning=fields)
+        if not written:
+            return {}
+        source, params = rows_source(ListenerDay, fields, written)
+        sql = f"WITH k(scope, key, listener, day) AS ({source}) SELECT k.*, {around} FROM k"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {
