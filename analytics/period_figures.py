@@ -24,7 +24,7 @@ from analytics.periods import (
     month_split,
     period_resolve,
 )
-from analytics.services.rollups import DIMENSIONS, FLOOR, MIX, mix_split
+from analytics.services.rollups import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
 from mvsic.models import Artist, Track
 
 BREAKDOWNS = {"source": "sources", "country": "countries", "device": "devices",
@@ -61,10 +61,16 @@ def _spans(period: Period, scope: str = "a") -> Q:
     return Q(span="m", start__in=months) | Q(span="d", start__in=days)
 
 
-def _sums(scope: str, keys: list[int], period: Period) -> dict[tuple[int, str, str], int]:
+def _sums(
+    scope: str, keys: list[int], period: Period, metrics=None
+) -> dict[tuple[int, str, str], int]:
+    """(key, metric, value) -> sum over the period; with `metrics` (kept by month for
+    tracks too), only those, read by month."""
+    spans = _spans(period) if metrics else _spans(period, scope)
     rows = (
-        Rollup.objects.filter(_spans(period, scope), scope=scope, key__in=keys)
+        Rollup.objects.filter(spans, scope=scope, key__in=keys)
         .exclude(metric__startswith="~")
+        .filter(**({"metric__in": metrics} if metrics else {}))
         .values_list("key", "metric", "value")
         .annotate(n=Sum("n"))
     )
@@ -233,7 +239,7 @@ def period_figures_get(
 def track_rows_get(*, tracks: list[Track], period: Period) -> dict[int, dict]:
     """Each track's plays, likes and listening in the period (one read for all)."""
     ids = [t.id for t in tracks]
-    sums = _sums("t", ids, period)
+    sums = _sums("t", ids, period, metrics=sorted(TRACK_MONTHLY))
     rows = {}
     for track_id in ids:
         completion, retention = listening_get(sums, track_id)

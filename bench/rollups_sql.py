@@ -4,7 +4,7 @@ analytics.services.rebuild does in Python): the bench's artists keep UTC days, a
 history event has the same breakdown values, which are computed by the product's code."""
 
 from analytics.reach import EPOCH, SIZE
-from analytics.services.rollups import FLOOR, MIX, Placed, dimensions_of, mix_value
+from analytics.services.rollups import FLOOR, MIX, TRACK_MONTHLY, Placed, dimensions_of, mix_value
 
 BITS = SIZE.bit_length()  # the Fenwick update chain's length, at most
 
@@ -102,13 +102,15 @@ def rollup_statements() -> list[tuple[str, dict]]:
             GROUP BY 2, 4, 5, 6""",
             {},
         ),
-        # Artists' months: sums of their days, the most of any day for floors.
+        # Months (artists', and tracks' for the artist's table): sums of their days, the most of
+        # any day for floors.
         (
             """INSERT INTO analytics_rollup (scope, key, span, start, metric, value, n)
             SELECT scope, key, 'm', date_trunc('month', start)::date, metric, value,
                    CASE WHEN metric LIKE '~%%' THEN max(n) ELSE sum(n) END
-            FROM analytics_rollup WHERE span = 'd' AND scope = 'a' GROUP BY 1, 2, 4, 5, 6""",
-            {},
+            FROM analytics_rollup WHERE span = 'd' AND (scope = 'a' OR metric = ANY(%(monthly)s))
+            GROUP BY 1, 2, 4, 5, 6""",
+            {"monthly": sorted(TRACK_MONTHLY)},
         ),
         (
             """INSERT INTO analytics_reachcell (scope, key, span, start, cell, n)

@@ -101,10 +101,15 @@ def figures_of(p: Placed) -> list[tuple[str, str]]:
     return [("likes" if p.type == EventType.LIKE else "unlikes", "")]
 
 
-def spans(scope: str, day: date) -> tuple:
-    """The buckets a day's figure goes to: its day, and for an artist its month too (a
-    track's periods read days: a track has a few rows a day, an artist many tracks')."""
-    if scope == "a":
+# A track's figures its artist's table of tracks reads for every track: kept by month too.
+TRACK_MONTHLY = frozenset({"plays", "likes", "heard", "complete", "partial", "skip", "ret"})
+
+
+def spans(scope: str, day: date, metric: str = "") -> tuple:
+    """The buckets a day's figure goes to: its day, and its month for an artist and for the
+    figures of a track that its artist's table reads (the rest of a track's are read by
+    day: a track has a few rows a day)."""
+    if scope == "a" or metric in TRACK_MONTHLY:
         return (("d", day), ("m", day.replace(day=1)))
     return (("d", day),)
 
@@ -117,6 +122,8 @@ def rollup_rows(placed: Iterable[Placed]) -> Counter:
             counts[("a", p.artist_id, "d", p.day, metric, value)] += 1
             counts[("a", p.artist_id, "m", p.month, metric, value)] += 1
             counts[("t", p.track_id, "d", p.day, metric, value)] += 1
+            if metric in TRACK_MONTHLY:
+                counts[("t", p.track_id, "m", p.month, metric, value)] += 1
     return counts
 
 
