@@ -25,6 +25,7 @@ from analytics.periods import (
     period_resolve,
 )
 from analytics.services.rollups import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
+from analytics.services.super_listeners import super_listeners_get
 from mvsic.models import Artist, Track
 
 BREAKDOWNS = {"source": "sources", "country": "countries", "device": "devices",
@@ -196,6 +197,8 @@ def breakdowns_get(scope: str, key: int, period: Period, totals: dict) -> dict:
     out["listeners"] = {
         "new": totals["new_listeners"],
         "returning": totals["returning_listeners"],
+        # The artist's own, for the periods that end today (worked out every few minutes).
+        "super": super_listeners_get(artist_id=key, period=period.name) if scope == "a" else None,
     }
     return out
 

@@ -126,9 +126,28 @@ class BreakdownRowSerializer(serializers.Serializer):
     plays = serializers.IntegerField()
 
 
+SuperListenersSerializer = type(
+    "SuperListenersSerializer",
+    (serializers.Serializer,),
+    {
+        "share": serializers.FloatField(help_text="Of the period's plays, 0 to 1"),
+        "listeners": serializers.IntegerField(help_text="The top 1% (at least one)"),
+        "plays": serializers.IntegerField(),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "computed_at": serializers.DateTimeField(),
+    },
+)
+
+
 class ListenersSplitSerializer(serializers.Serializer):
     new = serializers.IntegerField()
     returning = serializers.IntegerField()
+    super = SuperListenersSerializer(
+        allow_null=True,
+        help_text="Plays from the top 1% of the artist's listeners by plays (7d, 28d and "
+        "12m, worked out every 10 minutes; null otherwise)",
+    )
 
 
 class BreakdownsSerializer(serializers.Serializer):

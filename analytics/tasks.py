@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from analytics.services import pruning, rebuild
+from analytics.services import pruning, rebuild, super_listeners
 from analytics.services.reconciliation import counts_reconcile
 
 logger = logging.getLogger(__name__)
@@ -36,3 +36,9 @@ def artist_zone_rebuild(artist_id: int) -> bool:
 def zones_sync() -> list[int]:
     """Every minute: artists whose zone changed (in admin too) rebuilt in it."""
     return rebuild.zones_sync()
+
+
+@shared_task(name="analytics.super_listeners", acks_late=True)
+def super_listeners_refresh() -> int:
+    """Every few minutes: each artist's top 1% of listeners and their share of plays."""
+    return super_listeners.super_listeners_refresh()

@@ -302,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    "super-listeners": {
+        "task": "analytics.super_listeners",
+        "schedule": 600,
+        "options": {"expires": 540},
+    },
     # A zone changed anywhere (admin included) is rebuilt within a minute even if the
     # change's own task was lost.
     "zones-sync": {

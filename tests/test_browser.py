@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from analytics.models import Event
-from tests.conftest import BROWSER_UA, ROOT, wait_for, worker_running
+from tests.conftest import BROWSER_UA, wait_for, worker_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -30,7 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOT = ROOT / "docs" / "img" / "dashboard.png"
 FIGURES = ("plays", "likes", "listeners", "plays_24h", "likes_24h", "listeners_24h")
 
 
@@ -144,9 +143,6 @@ def test_a_fans_play_and_like_reach_the_open_dashboard_without_reload(
         r"updated (just now|\d+ s ago)", dashboard.text_content("[data-updated-ago]")
     )
     assert dashboard.is_hidden("[data-refresh-error]")
-    dashboard.wait_for_timeout(1500)  # let the chart's highlight settle for the picture
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    dashboard.screenshot(path=str(SCREENSHOT), full_page=True)
 
     # The heart remembers the fan's like on the next visit.
     player.reload()

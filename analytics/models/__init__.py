@@ -24,7 +24,13 @@ from analytics.models.operations import (
     PoisonEvent,
     ReconcileRun,
 )
-from analytics.models.rollups import BreakdownListener, ListenerDay, ReachCell, Rollup
+from analytics.models.rollups import (
+    BreakdownListener,
+    ListenerDay,
+    ReachCell,
+    Rollup,
+    SuperListeners,
+)
 
 __all__ = [
     "AddressHour",
@@ -50,6 +56,7 @@ __all__ = [
     "Rollup",
     "TrackFiltered",
     "TrackHour",
+    "SuperListeners",
     "TrackStats",
     "UserAgent",
 ]

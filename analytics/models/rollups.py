@@ -92,3 +92,25 @@ class ReachCell(models.Model):
                 fields=["scope", "key", "cell", "span", "start"], name="reachcell_unique"
             ),
         ]
+
+
+class SuperListeners(models.Model):
+    """The share of an artist's plays in a period that came from its top 1% of listeners
+    by plays (at least one listener), worked out in the background from the events (a
+    ranking of every listener cannot be kept by adding up rows)."""
+
+    artist_id = models.BigIntegerField()
+    period = models.CharField(max_length=8)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    listeners = models.BigIntegerField()
+    top = models.BigIntegerField(help_text="Listeners in the top 1%")
+    top_plays = models.BigIntegerField()
+    plays = models.BigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "super listeners"
+        constraints = [
+            models.UniqueConstraint(fields=["artist_id", "period"], name="superlisteners_unique")
+        ]

@@ -226,12 +226,19 @@
     if (listenersTable) {
       var listeners = breakdowns.listeners || {};
       var all = (stats.period || {}).listeners;
-      listenersTable.tBodies[0].replaceChildren(
+      var listenerRows = [
         rowOf([headerCell("New"), cell(numberFormat.format(Number(listeners.new) || 0), "num"),
                cell(percentOf(listeners.new, all), "num")]),
         rowOf([headerCell("Returning"), cell(numberFormat.format(Number(listeners.returning) || 0), "num"),
                cell(percentOf(listeners.returning, all), "num")])
-      );
+      ];
+      // The top 1% of listeners by plays and their share of the plays (7d, 28d, 12m).
+      if (listeners.super) {
+        listenerRows.push(rowOf([headerCell("Top 1%: share of plays"),
+          cell(numberFormat.format(Number(listeners.super.listeners) || 0), "num"),
+          cell(Math.round((Number(listeners.super.share) || 0) * 100) + "%", "num")]));
+      }
+      listenersTable.tBodies[0].replaceChildren.apply(listenersTable.tBodies[0], listenerRows);
     }
     var completionTable = root.querySelector("[data-completion-table]");
     if (completionTable) {
