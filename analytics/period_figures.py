@@ -97,8 +97,11 @@ def _hour_totals(track_filter: dict, period: Period) -> dict:
     return {"plays": sums["plays"] or 0, "likes": sums["likes"] or 0, "listeners": listeners}
 
 
-def totals_get(scope: str, key: int, period: Period, track_filter: dict) -> dict:
-    sums = _sums(scope, [key], period)
+def totals_get(
+    scope: str, key: int, period: Period, track_filter: dict, sums: dict | None = None
+) -> dict:
+    """The period's totals; `sums`: its rollups when the caller has read them already."""
+    sums = _sums(scope, [key], period) if sums is None else sums
     filtered = {r: sums.get((key, "filtered", r), 0) for r in FilterReason.values}
     listeners, new = _listeners(scope, key, period)
     figures = {
@@ -162,10 +165,10 @@ def _day_start(period: Period, day) -> str:
     return day_start(day, period.tz).isoformat()
 
 
-def breakdowns_get(scope: str, key: int, period: Period, totals: dict) -> dict:
-    """Each dimension's rows by plays; a value with fewer than FLOOR listeners on every day
-    of the period is folded into "other", so no fan can be singled out."""
-    sums = _sums(scope, [key], period)
+def breakdowns_get(scope: str, key: int, period: Period, totals: dict, sums: dict) -> dict:
+    """Each dimension's rows by plays (from the period's rollups, `sums`); a value with
+    fewer than FLOOR listeners on every day of the period is folded into "other", so no fan
+    can be singled out."""
     shown = {
         (metric[1:], value)
         for metric, value, most in Rollup.objects.filter(
@@ -224,8 +227,9 @@ def period_figures_get(
     now: datetime,
 ) -> dict:
     """Everything the stats API adds for a period, for an artist ("a") or a track ("t")."""
-    totals = totals_get(scope, key, period, track_filter)
-    completion, retention = listening_get(_sums(scope, [key], period), key)
+    sums = _sums(scope, [key], period)  # read once for the totals, breakdowns and listening
+    totals = totals_get(scope, key, period, track_filter, sums)
+    completion, retention = listening_get(sums, key)
     return {
         "period": totals,
         "timezone": period.zone,
@@ -233,7 +237,7 @@ def period_figures_get(
         "series": series_get(scope, key, period, track_filter, now),
         "previous": totals_get(scope, key, previous, track_filter) if previous else None,
         "previous_series": series_get(scope, key, previous, track_filter) if previous else [],
-        "breakdowns": breakdowns_get(scope, key, period, totals),
+        "breakdowns": breakdowns_get(scope, key, period, totals, sums),
         "completion": completion,
         "retention": retention,
     }

@@ -10,7 +10,6 @@ import pytest
 
 from analytics.services.counting import events_count
 from tests.conftest import make_artist, make_payload, make_track, make_user
-from tests.test_browser import chromium  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -10,7 +10,6 @@ Celery worker, as in tests/test_browser.py.
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,7 +18,7 @@ from django.db import connections
 
 from analytics.models import Event
 from tests.conftest import BROWSER_UA, wait_for, worker_running
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, press_play
+from tests.test_browser import press_play
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -47,21 +46,6 @@ def demo(settings, tmp_path, transactional_db) -> dict:
     out = io.StringIO()
     call_command("seed_demo", "--json", "--force", stdout=out, stderr=io.StringIO())
     return json.loads(out.getvalue())
-
-
-@pytest.fixture
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is not at {CHROMIUM}: install it (apt-get install chromium) or point "
-            "MVSIC_CHROMIUM at a Chromium binary. Browser tests never download a browser."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
