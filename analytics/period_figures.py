@@ -24,7 +24,7 @@ from analytics.periods import (
     month_split,
     period_resolve,
 )
-from analytics.services.rollups import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
+from analytics.placed import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
 from analytics.services.super_listeners import super_listeners_get
 from mvsic.models import Artist, Track
 

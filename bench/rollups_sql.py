@@ -3,8 +3,8 @@
 analytics.services.rebuild does in Python): the bench's artists keep UTC days, and every
 history event has the same breakdown values, which are computed by the product's code."""
 
+from analytics.placed import FLOOR, MIX, TRACK_MONTHLY, Placed, dimensions_of, mix_value
 from analytics.reach import EPOCH, SIZE
-from analytics.services.rollups import FLOOR, MIX, TRACK_MONTHLY, Placed, dimensions_of, mix_value
 
 BITS = SIZE.bit_length()  # the Fenwick update chain's length, at most
 

@@ -27,10 +27,11 @@ from analytics.models import (
 )
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.periods import zone_get
+from analytics.placed import Placed, place
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
-from analytics.services.rollups import Placed, place, rollups_count
+from analytics.services.rollups import rollups_count
 from analytics.upsert import insert_on_conflict, table
 from mvsic.models import Track
 

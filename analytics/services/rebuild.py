@@ -26,7 +26,7 @@ from analytics.models import (
     TrackHour,
 )
 from analytics.periods import zone_get
-from analytics.services.rollups import (
+from analytics.placed import (
     FLOOR,
     Placed,
     dimensions_of,

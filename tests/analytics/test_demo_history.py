@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from analytics.demo_history import history_fill
 from analytics.models import Event, Rollup, TrackStats
-from analytics.services.rollups import MIX, mix_split
+from analytics.placed import MIX, mix_split
 from mvsic.demo import DEMO_ARTISTS
 from tests.conftest import make_artist, make_track
 

@@ -13,9 +13,9 @@ from analytics.models import (
     Rollup,
     TrackHour,
 )
+from analytics.placed import MIX, mix_split
 from analytics.services.counting import events_count
 from analytics.services.rebuild import artist_figures_rebuild, artist_zone_rebuild
-from analytics.services.rollups import MIX, mix_split
 from tests.conftest import make_artist, make_payload, make_track
 
 pytestmark = pytest.mark.django_db
