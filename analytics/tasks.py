@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from analytics.services import pruning, rebuild, super_listeners
+from analytics.services import pruning, rebuild, super_listeners, trending
 from analytics.services.reconciliation import counts_reconcile
 
 logger = logging.getLogger(__name__)
@@ -42,3 +42,9 @@ def zones_sync() -> list[int]:
 def super_listeners_refresh() -> int:
     """Every few minutes: each artist's top 1% of listeners and their share of plays."""
     return super_listeners.super_listeners_refresh()
+
+
+@shared_task(name="analytics.trending_refresh", acks_late=True)
+def trending_refresh() -> int:
+    """Every minute: the home page's trending tracks of the last 24 hours."""
+    return trending.trending_refresh()

@@ -1,27 +1,28 @@
 """Reads of the catalog for the fan pages."""
 
-from datetime import timedelta
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet
 
-from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
-
-from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
-
-def artist_list() -> QuerySet[Artist]:
-    return Artist.objects.all()
+ARTISTS_PER_PAGE = 48
 
 
-def tracks_trending_list(*, hours: int = 24, limit: int = 10) -> list[Track]:
-    """Tracks with the most plays in the last `hours`, read from the hourly buckets that the
-    analytics app keeps under the reverse relation `hours` (no import of analytics)."""
-    since = hour_floor(timezone.now()) - timedelta(hours=hours - 1)
+def artists_page_get(*, number) -> Page:
+    """One page of artists by name; a missing, malformed or out-of-range number gives the
+    first or last page (a catalog of any size costs a count and one page)."""
+    return Paginator(Artist.objects.order_by("name", "id"), ARTISTS_PER_PAGE).get_page(number)
+
+
+def tracks_trending_list(*, limit: int = 10) -> list[Track]:
+    """The most played visible tracks of the last 24 hours, as ranked every minute by the
+    analytics app under the reverse relation `trending` (no import of analytics): one query
+    whatever the size of the catalog or of its history."""
     return list(
         Track.objects.visible()
+        .filter(trending__isnull=False)
         .select_related("artist")
-        .annotate(recent_plays=Sum("hours__plays", filter=Q(hours__hour__gte=since)))
-        .filter(recent_plays__gt=0)
+        .annotate(recent_plays=F("trending__plays"))
         .order_by("-recent_plays", "title")[:limit]
     )
 

@@ -314,6 +314,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # The home page reads the stored ranking: a play shows there within a minute.
+    "trending-refresh": {
+        "task": "analytics.trending_refresh",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
 }
 # Publishing: how long a request waits for the broker's confirm before spooling to disk,
 # how long to skip the broker after a failure, and how often the relay retries the spool.

@@ -13,7 +13,10 @@ def home(request):
     return render(
         request,
         "mvsic/home.html",
-        {"artists": selectors.artist_list(), "trending": selectors.tracks_trending_list()},
+        {
+            "artists": selectors.artists_page_get(number=request.GET.get("page")),
+            "trending": selectors.tracks_trending_list(),
+        },
     )
 
 

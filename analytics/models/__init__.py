@@ -31,6 +31,7 @@ from analytics.models.rollups import (
     Rollup,
     SuperListeners,
 )
+from analytics.models.trending import TrendingTrack
 
 __all__ = [
     "AddressHour",
@@ -58,5 +59,6 @@ __all__ = [
     "TrackHour",
     "SuperListeners",
     "TrackStats",
+    "TrendingTrack",
     "UserAgent",
 ]

@@ -1,5 +1,7 @@
 """Fan pages: home, artist and track pages with public counts, the audio file, the cookie."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -7,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import ArtistStats, TrackHour, TrackStats
-from mvsic import services
+from analytics.services.trending import trending_refresh
+from mvsic import selectors, services
 from mvsic.melody import melody_render
 from tests.conftest import make_artist, make_track, make_user
 
@@ -41,6 +44,7 @@ def test_home_lists_artists_and_tracks_trending_in_the_last_24_hours(client):
     make_track(quiet, "Deep Cut")
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     TrackHour.objects.create(track=hit, hour=hour, plays=3)
+    trending_refresh()  # what the workers do every minute
 
     response = client.get("/")
 
@@ -54,10 +58,62 @@ def test_home_lists_artists_and_tracks_trending_in_the_last_24_hours(client):
 
 def test_home_without_plays_says_nothing_is_trending(client):
     make_track(make_artist("Only Band"))
+    trending_refresh()
 
     page = html(client.get("/"))
 
     assert "No plays in the last 24 hours yet" in page
+
+
+def test_home_trending_leaves_out_a_track_hidden_since_the_last_ranking(client):
+    hit = make_track(make_artist("Loud Band"), "Hit Song")
+    TrackHour.objects.create(track=hit, hour=timezone.now(), plays=3)
+    trending_refresh()
+    hit.hidden_at = timezone.now()
+    hit.save()
+
+    assert "Hit Song" not in html(client.get("/"))
+
+
+def _catalog_with_history(artists: int, tracks_each: int, hours: int) -> None:
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for a in range(artists):
+        artist = make_artist(f"Band {a:03d}")
+        for t in range(tracks_each):
+            track = make_track(artist, f"Song {t}")
+            TrackHour.objects.bulk_create(
+                TrackHour(track=track, hour=now - timedelta(hours=h), plays=1 + t)
+                for h in range(hours)
+            )
+    trending_refresh()
+
+
+@pytest.mark.parametrize(("artists", "tracks_each", "hours"), [(1, 1, 1), (60, 3, 30)])
+def test_home_queries_do_not_grow_with_the_catalog_or_its_hours(
+    client, django_assert_num_queries, artists, tracks_each, hours
+):
+    _catalog_with_history(artists, tracks_each, hours)
+
+    # A page of artists and its count, and the stored trending list: nothing adds up hours.
+    with django_assert_num_queries(3) as captured:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert not any("trackhour" in q["sql"] for q in captured.captured_queries)
+
+
+def test_home_shows_artists_a_page_at_a_time(client):
+    for a in range(selectors.ARTISTS_PER_PAGE + 2):
+        make_artist(f"Band {a:03d}")
+
+    first = html(client.get("/"))
+    last = html(client.get("/?page=2"))
+
+    assert "Band 000" in first and "Band 049" not in first and 'href="?page=2"' in first
+    assert "Band 049" in last and "Band 000" not in last and "Page 2 of 2" in last
+    # A malformed or too large page number is not an error: the first or the last page.
+    assert "Band 000" in html(client.get("/?page=abc"))
+    assert "Band 049" in html(client.get("/?page=99"))
 
 
 # --- artist page -----------------------------------------------------------------------------
