@@ -6,4 +6,4 @@ class MvsicConfig(AppConfig):
     verbose_name = "Music"
 
     def ready(self) -> None:
-        from mvsic import tokens  # noqa: F401 - connects the password-change receiver
+        from mvsic import accounts, tokens  # noqa: F401 - connect their receivers

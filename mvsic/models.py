@@ -79,3 +79,20 @@ class ListenerUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listener} → {self.user}"
+
+
+class AccountListener(models.Model):
+    """The listener id of an account: a signed-in fan's plays, likes and follows are the same
+    listener's on every device (the account adopts the cookie it first logs in with)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="account_listener",
+    )
+    listener = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.listener}"

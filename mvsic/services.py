@@ -3,11 +3,13 @@
 from collections.abc import Iterable
 
 from celery import current_app
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from mvsic.models import Artist, ListenerUser, Track
+from mvsic.listeners import listener_new
+from mvsic.models import AccountListener, Artist, ListenerUser, Track
 
 
 def artist_create(*, name: str, slug: str, bio: str = "", members: Iterable = ()) -> Artist:
@@ -60,3 +62,25 @@ def _audio_store(*, track: Track, audio: bytes) -> None:
 def listener_user_link(*, listener: str, user) -> None:
     """Remember that `user` is logged in behind this listener cookie (the own_play rule)."""
     ListenerUser.objects.update_or_create(listener=listener, defaults={"user": user})
+
+
+def account_create(*, email: str, password: str):
+    """A fan's account: the email is also the username they log in with."""
+    email = get_user_model().objects.normalize_email(email).lower()
+    return get_user_model().objects.create_user(username=email, email=email, password=password)
+
+
+def account_listener_adopt(*, user, listener: str) -> str:
+    """The account's listener id; an account without one adopts `listener` (the cookie it
+    logs in with), or a new id when that one is already another account's."""
+    for candidate in (listener, listener_new()):
+        found = AccountListener.objects.filter(user=user).values_list("listener", flat=True)
+        if found:
+            return found[0]
+        try:
+            with transaction.atomic():
+                AccountListener.objects.create(user=user, listener=candidate)
+            return candidate
+        except IntegrityError:
+            continue
+    return AccountListener.objects.get(user=user).listener

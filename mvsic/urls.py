@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics.urls import api_urlpatterns
-from mvsic import health, views
+from mvsic import accounts, health, views
 from mvsic.artist_settings import artist_settings
 from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("artists/<slug:slug>/settings/", artist_settings, name="artist_settings"),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
+    path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
