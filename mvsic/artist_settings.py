@@ -1,13 +1,18 @@
-"""An artist's settings page for its members: the time zone its figures are kept in."""
+"""An artist's settings page for its members: its profile (name, bio, picture) and the time
+zone its figures are kept in."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.http import require_POST
 
+from mvsic.members import artist_member_get
 from mvsic.models import Artist, zone_names
-from mvsic.services import artist_timezone_set
+from mvsic.pictures import PictureError, picture_normalise
+from mvsic.services import artist_profile_update, artist_timezone_set
 
 
 class ZoneForm(forms.Form):
@@ -22,12 +27,35 @@ class ZoneForm(forms.Form):
         self.fields["timezone"].choices = [(n, n) for n in ["UTC", *names]]
 
 
+class ProfileForm(forms.Form):
+    name = forms.CharField(max_length=Artist._meta.get_field("name").max_length)
+    bio = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    picture = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG or WebP; shown at most 512x512, without its metadata (EXIF, GPS).",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    picture_remove = forms.BooleanField(required=False, label="Remove the picture")
+
+    def clean_picture(self) -> bytes | None:
+        upload = self.cleaned_data.get("picture")
+        if not upload:
+            return None
+        limit = settings.MVSIC_PICTURE_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The picture is {filesizeformat(upload.size)}: the largest is "
+                f"{filesizeformat(limit)}."
+            )
+        try:
+            return picture_normalise(upload.read())
+        except PictureError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 @login_required
 def artist_settings(request, slug: str):
-    artist = get_object_or_404(Artist, slug=slug)
-    user = request.user
-    if not (user.has_perm("mvsic.view_all_artists") or artist.members.filter(pk=user.pk).exists()):
-        raise PermissionDenied("You are not a member of this artist.")
+    artist = artist_member_get(user=request.user, slug=slug)
     form = ZoneForm(request.POST or None, initial={"timezone": artist.timezone})
     if request.method == "POST" and form.is_valid():
         if artist_timezone_set(artist=artist, zone=form.cleaned_data["timezone"]):
@@ -36,7 +64,31 @@ def artist_settings(request, slug: str):
                 f"Time zone set to {artist.timezone}: your figures move to it in a moment.",
             )
         return redirect("artist_settings", slug=artist.slug)
-    status = 400 if form.errors else 200
-    return render(
-        request, "mvsic/artist_settings.html", {"artist": artist, "form": form}, status=status
+    return _page(request, artist, zone_form=form)
+
+
+@login_required
+@require_POST
+def artist_profile(request, slug: str):
+    artist = artist_member_get(user=request.user, slug=slug)
+    form = ProfileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, artist, profile_form=form)
+    data = form.cleaned_data
+    artist_profile_update(
+        artist=artist,
+        name=data["name"],
+        bio=data["bio"],
+        picture=data["picture"],
+        picture_remove=data["picture_remove"],
     )
+    messages.success(request, "Profile saved.")
+    return redirect("artist_settings", slug=artist.slug)
+
+
+def _page(request, artist: Artist, *, profile_form=None, zone_form=None):
+    profile_form = profile_form or ProfileForm(initial={"name": artist.name, "bio": artist.bio})
+    zone_form = zone_form or ZoneForm(initial={"timezone": artist.timezone})
+    status = 400 if profile_form.errors or zone_form.errors else 200
+    context = {"artist": artist, "profile_form": profile_form, "form": zone_form}
+    return render(request, "mvsic/artist_settings.html", context, status=status)

@@ -28,6 +28,9 @@ class Artist(models.Model):
         validators=[zone_validate],
         help_text="IANA time zone of the artist's days and hours",
     )
+    picture = models.FileField(
+        upload_to="artists/", blank=True, help_text="WebP of at most 512x512, no metadata"
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="artists", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -37,6 +40,11 @@ class Artist(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def picture_version(self) -> str:
+        """Changes with every new picture: the picture's URL carries it, so it can be cached."""
+        return self.picture.name.rsplit("-", 1)[-1].split(".")[0] if self.picture else ""
 
 
 class TrackQuerySet(models.QuerySet):

@@ -1,5 +1,6 @@
 """Writes of the catalog: artists, their member logins, tracks and their audio."""
 
+import secrets
 from collections.abc import Iterable
 
 from celery import current_app
@@ -31,6 +32,27 @@ def artist_timezone_set(*, artist: Artist, zone: str) -> bool:
         lambda: current_app.send_task("analytics.artist_zone_rebuild", args=[artist.id])
     )
     return True
+
+
+def artist_profile_update(
+    *, artist: Artist, name: str, bio: str, picture: bytes | None = None, picture_remove=False
+) -> Artist:
+    """Set the artist's name and bio; store a new picture (WebP bytes made by
+    mvsic.pictures) or remove the current one. The slug, and so every URL, stays."""
+    artist.name = name
+    artist.bio = bio
+    old = artist.picture.name if artist.picture else ""
+    if picture is not None:
+        name = f"{artist.slug}-{secrets.token_hex(4)}.webp"
+        artist.picture.save(name, ContentFile(picture), save=False)
+    elif picture_remove:
+        artist.picture = ""
+    artist.full_clean(exclude=["slug"], validate_unique=False)
+    artist.save(update_fields=["name", "bio", "picture"])
+    if old and old != artist.picture.name:
+        storage = artist.picture.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return artist
 
 
 def track_create(*, artist: Artist, title: str, audio: bytes, duration: float) -> Track:

@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
 MVSIC_PLAY_THRESHOLD_SECONDS = env.float("MVSIC_PLAY_THRESHOLD_SECONDS", default=30.0)
 # How often the dashboard refreshes its numbers, in seconds.
 MVSIC_DASHBOARD_REFRESH_SECONDS = env.float("MVSIC_DASHBOARD_REFRESH_SECONDS", default=2.0)
+# The largest artist picture accepted (it is stored as a WebP of at most 512x512).
+MVSIC_PICTURE_MAX_BYTES = env.int("MVSIC_PICTURE_MAX_BYTES", default=5 * 1024 * 1024)
 MVSIC_LISTENER_COOKIE = "mvsic_listener"
 MVSIC_MAX_BATCH = 500
 MVSIC_MAX_BODY_BYTES = 1024 * 1024

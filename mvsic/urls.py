@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from analytics.urls import api_urlpatterns
 from mvsic import accounts, health, views
-from mvsic.artist_settings import artist_settings
+from mvsic.artist_settings import artist_profile, artist_settings
 from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
 api_v1 = [
@@ -20,6 +20,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("artists/<slug:slug>/", views.artist_detail, name="artist_detail"),
     path("artists/<slug:slug>/settings/", artist_settings, name="artist_settings"),
+    path("artists/<slug:slug>/profile/", artist_profile, name="artist_profile"),
+    path("artists/<slug:slug>/picture/", views.artist_picture, name="artist_picture"),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
     path("accounts/signup/", accounts.signup, name="signup"),

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from mvsic import selectors
+from mvsic.members import artist_is_managed_by
 from mvsic.models import Artist, Track
 
 
@@ -25,8 +26,27 @@ def artist_detail(request, slug: str):
     return render(
         request,
         "mvsic/artist_detail.html",
-        {"artist": artist, "tracks": selectors.artist_tracks_list(artist=artist)},
+        {
+            "artist": artist,
+            "tracks": selectors.artist_tracks_list(artist=artist),
+            "can_manage": artist_is_managed_by(artist=artist, user=request.user),
+        },
     )
+
+
+def artist_picture(request, slug: str):
+    """The artist's picture (a WebP made on upload); its URL carries a version, so it is
+    cached for long."""
+    artist = get_object_or_404(Artist, slug=slug)
+    if not artist.picture:
+        raise Http404("No picture")
+    try:
+        handle = artist.picture.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("Picture file is missing") from exc
+    response = FileResponse(handle, content_type="image/webp")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def track_detail(request, track_id: int):
