@@ -58,6 +58,7 @@ class Track(models.Model):
     title = models.CharField(max_length=200)
     audio = models.FileField(upload_to="tracks/")
     duration = models.FloatField(help_text="Seconds")
+    position = models.PositiveIntegerField(default=0, help_text="Order on the artist's page")
     created_at = models.DateTimeField(auto_now_add=True)
     hidden_at = models.DateTimeField(
         null=True, blank=True, help_text="Deleted: hidden from fans, its history kept"

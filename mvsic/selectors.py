@@ -29,4 +29,15 @@ def tracks_trending_list(*, limit: int = 10) -> list[Track]:
 
 def artist_tracks_list(*, artist: Artist) -> QuerySet[Track]:
     # `stats` is the public counter row kept by the analytics app (may be missing).
-    return artist.tracks.visible().select_related("stats").order_by("title")
+    return artist.tracks.visible().select_related("stats").order_by("position", "title")
+
+
+def artist_tracks_manage_list(*, artist: Artist) -> QuerySet[Track]:
+    """Every track of the artist, published or not, in the artist page's order."""
+    return artist.tracks.order_by("position", "title")
+
+
+def track_title_taken(*, track: Track, title: str) -> bool:
+    return (
+        Track.objects.filter(artist_id=track.artist_id, title=title).exclude(pk=track.pk).exists()
+    )

@@ -7,6 +7,8 @@ from celery import current_app
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 
 from mvsic.listeners import listener_new
@@ -57,7 +59,8 @@ def artist_profile_update(
 
 def track_create(*, artist: Artist, title: str, audio: bytes, duration: float) -> Track:
     """Create a track and store its audio (WAV bytes) in the media storage."""
-    track = Track(artist=artist, title=title, duration=duration)
+    last = artist.tracks.aggregate(last=Max("position"))["last"]
+    track = Track(artist=artist, title=title, duration=duration, position=(last or 0) + 1)
     _audio_store(track=track, audio=audio)
     track.save()
     return track
@@ -67,6 +70,42 @@ def track_audio_replace(*, track: Track, audio: bytes) -> Track:
     """Store new audio for an existing track (for example when its file went missing)."""
     _audio_store(track=track, audio=audio)
     track.save(update_fields=["audio"])
+    return track
+
+
+def track_title_set(*, track: Track, title: str) -> Track:
+    """Rename a track (unique per artist: the form says so before the constraint does)."""
+    track.title = title
+    track.save(update_fields=["title"])
+    return track
+
+
+def track_move(*, track: Track, offset: int) -> None:
+    """Move a track `offset` places in its artist's order, past the tracks fans do not see
+    when it is published (and past published ones when it is not); positions become 0..n-1."""
+    with transaction.atomic():
+        tracks = list(
+            Track.objects.select_for_update()
+            .filter(artist_id=track.artist_id)
+            .order_by("position", "title")
+        )
+        index = next(i for i, t in enumerate(tracks) if t.id == track.id)
+        published = tracks[index].hidden_at is None
+        peers = [i for i, t in enumerate(tracks) if (t.hidden_at is None) == published]
+        rank = min(max(peers.index(index) + offset, 0), len(peers) - 1)
+        tracks.insert(peers[rank], tracks.pop(index))
+        changed = []
+        for position, moved in enumerate(tracks):
+            if moved.position != position:
+                moved.position = position
+                changed.append(moved)
+        Track.objects.bulk_update(changed, ["position"])
+
+
+def track_publish_set(*, track: Track, published: bool) -> Track:
+    """Unpublish (hide from fans, its plays and likes kept) or publish again."""
+    track.hidden_at = None if published else (track.hidden_at or timezone.now())
+    track.save(update_fields=["hidden_at"])
     return track
 
 

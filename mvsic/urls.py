@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics.urls import api_urlpatterns
-from mvsic import accounts, health, views
+from mvsic import accounts, health, track_manage, views
 from mvsic.artist_settings import artist_profile, artist_settings
 from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
@@ -22,7 +22,15 @@ urlpatterns = [
     path("artists/<slug:slug>/settings/", artist_settings, name="artist_settings"),
     path("artists/<slug:slug>/profile/", artist_profile, name="artist_profile"),
     path("artists/<slug:slug>/picture/", views.artist_picture, name="artist_picture"),
+    path(
+        "artists/<slug:slug>/tracks/",
+        track_manage.artist_tracks_manage,
+        name="artist_tracks_manage",
+    ),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
+    path("tracks/<int:track_id>/title/", track_manage.track_title, name="track_title"),
+    path("tracks/<int:track_id>/order/", track_manage.track_order, name="track_order"),
+    path("tracks/<int:track_id>/publish/", track_manage.track_publish, name="track_publish"),
     path("tracks/<int:track_id>/audio/", views.track_audio, name="track_audio"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
