@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from mvsic.admin_scope import ArtistScopedAdmin, sees_all_artists
-from mvsic.models import Artist, Track
+from mvsic.models import Artist, Tag, Track
 
 
 class TrackInline(admin.TabularInline):
@@ -17,12 +17,19 @@ class ArtistAdmin(ArtistScopedAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug", "members__username"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
+    filter_horizontal = ["members", "tags"]
     inlines = [TrackInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Who belongs to an artist is for those who see every artist to decide.
         return [] if sees_all_artists(request.user) else ["members"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Track)

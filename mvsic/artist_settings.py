@@ -1,5 +1,5 @@
-"""An artist's settings page for its members: its profile (name, bio, picture) and the time
-zone its figures are kept in."""
+"""An artist's settings page for its members: its profile (name, bio, picture, tags) and the
+time zone its figures are kept in."""
 
 from django import forms
 from django.conf import settings
@@ -13,6 +13,7 @@ from mvsic.members import artist_member_get
 from mvsic.models import Artist, zone_names
 from mvsic.pictures import PictureError, picture_normalise
 from mvsic.services import artist_profile_update, artist_timezone_set
+from mvsic.tags import MAX_TAGS, TagsError, tags_parse
 
 
 class ZoneForm(forms.Form):
@@ -36,6 +37,18 @@ class ProfileForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     picture_remove = forms.BooleanField(required=False, label="Remove the picture")
+    tags = forms.CharField(
+        required=False,
+        max_length=400,
+        help_text=f"Up to {MAX_TAGS}, separated by commas: genres, moods, scenes "
+        "(e.g. dream pop, lo-fi).",
+    )
+
+    def clean_tags(self) -> dict[str, str]:
+        try:
+            return tags_parse(self.cleaned_data["tags"])
+        except TagsError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean_picture(self) -> bytes | None:
         upload = self.cleaned_data.get("picture")
@@ -81,13 +94,20 @@ def artist_profile(request, slug: str):
         bio=data["bio"],
         picture=data["picture"],
         picture_remove=data["picture_remove"],
+        tags=data["tags"],
     )
     messages.success(request, "Profile saved.")
     return redirect("artist_settings", slug=artist.slug)
 
 
 def _page(request, artist: Artist, *, profile_form=None, zone_form=None):
-    profile_form = profile_form or ProfileForm(initial={"name": artist.name, "bio": artist.bio})
+    profile_form = profile_form or ProfileForm(
+        initial={
+            "name": artist.name,
+            "bio": artist.bio,
+            "tags": ", ".join(tag.name for tag in artist.tags.all()),
+        }
+    )
     zone_form = zone_form or ZoneForm(initial={"timezone": artist.timezone})
     status = 400 if profile_form.errors or zone_form.errors else 200
     context = {"artist": artist, "profile_form": profile_form, "form": zone_form}

@@ -18,6 +18,19 @@ def zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+class Tag(models.Model):
+    """A genre, mood or scene that artists choose for themselves (a few each)."""
+
+    name = models.CharField(max_length=50)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Artist(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -32,6 +45,7 @@ class Artist(models.Model):
         upload_to="artists/", blank=True, help_text="WebP of at most 512x512, no metadata"
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="artists", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="artists", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,15 +3,27 @@
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 
-from mvsic.models import Artist, Track
+from mvsic.models import Artist, Tag, Track
 
 ARTISTS_PER_PAGE = 48
+TRACKS_PER_PAGE = 50
 
 
 def artists_page_get(*, number) -> Page:
     """One page of artists by name; a missing, malformed or out-of-range number gives the
     first or last page (a catalog of any size costs a count and one page)."""
-    return Paginator(Artist.objects.order_by("name", "id"), ARTISTS_PER_PAGE).get_page(number)
+    artists = Artist.objects.order_by("name", "id").prefetch_related("tags")
+    return Paginator(artists, ARTISTS_PER_PAGE).get_page(number)
+
+
+def tag_get(*, slug: str) -> Tag | None:
+    return Tag.objects.filter(slug=slug).first()
+
+
+def tag_artists_page_get(*, tag: Tag, number) -> Page:
+    """One page of the tag's artists by name (bad numbers handled as on the home page)."""
+    artists = tag.artists.order_by("name", "id").prefetch_related("tags")
+    return Paginator(artists, ARTISTS_PER_PAGE).get_page(number)
 
 
 def tracks_trending_list(*, limit: int = 10) -> list[Track]:

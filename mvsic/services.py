@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from mvsic.listeners import listener_new
-from mvsic.models import AccountListener, Artist, ListenerUser, Track
+from mvsic.models import AccountListener, Artist, ListenerUser, Tag, Track
 
 
 def artist_create(*, name: str, slug: str, bio: str = "", members: Iterable = ()) -> Artist:
@@ -37,24 +37,42 @@ def artist_timezone_set(*, artist: Artist, zone: str) -> bool:
 
 
 def artist_profile_update(
-    *, artist: Artist, name: str, bio: str, picture: bytes | None = None, picture_remove=False
+    *,
+    artist: Artist,
+    name: str,
+    bio: str,
+    picture: bytes | None = None,
+    picture_remove: bool = False,
+    tags: dict[str, str] | None = None,
 ) -> Artist:
     """Set the artist's name and bio; store a new picture (WebP bytes made by
-    mvsic.pictures) or remove the current one. The slug, and so every URL, stays."""
-    artist.name = name
-    artist.bio = bio
+    mvsic.pictures) or remove the current one; set its tags ({slug: name}, from
+    mvsic.tags.tags_parse; None leaves them). The slug, and so every URL, stays."""
     old = artist.picture.name if artist.picture else ""
-    if picture is not None:
-        name = f"{artist.slug}-{secrets.token_hex(4)}.webp"
-        artist.picture.save(name, ContentFile(picture), save=False)
-    elif picture_remove:
-        artist.picture = ""
-    artist.full_clean(exclude=["slug"], validate_unique=False)
-    artist.save(update_fields=["name", "bio", "picture"])
-    if old and old != artist.picture.name:
-        storage = artist.picture.storage
-        transaction.on_commit(lambda: storage.delete(old))
+    with transaction.atomic():
+        if tags is not None:
+            artist_tags_set(artist=artist, tags=tags)
+        artist.name = name
+        artist.bio = bio
+        if picture is not None:
+            filename = f"{artist.slug}-{secrets.token_hex(4)}.webp"
+            artist.picture.save(filename, ContentFile(picture), save=False)
+        elif picture_remove:
+            artist.picture = ""
+        artist.full_clean(exclude=["slug"], validate_unique=False)
+        artist.save(update_fields=["name", "bio", "picture"])
+        if old and old != artist.picture.name:
+            storage = artist.picture.storage
+            transaction.on_commit(lambda: storage.delete(old))
     return artist
+
+
+def artist_tags_set(*, artist: Artist, tags: dict[str, str]) -> None:
+    """Give the artist exactly these tags ({slug: name}); a new slug makes a new tag."""
+    known = {tag.slug: tag for tag in Tag.objects.filter(slug__in=tags)}
+    new = [Tag(slug=slug, name=name) for slug, name in tags.items() if slug not in known]
+    Tag.objects.bulk_create(new, ignore_conflicts=True)  # a concurrent twin is fine
+    artist.tags.set(Tag.objects.filter(slug__in=tags))
 
 
 def track_create(*, artist: Artist, title: str, audio: bytes, duration: float) -> Track:

@@ -28,10 +28,19 @@ def artist_detail(request, slug: str):
         "mvsic/artist_detail.html",
         {
             "artist": artist,
+            "tags": artist.tags.all(),
             "tracks": selectors.artist_tracks_list(artist=artist),
             "can_manage": artist_is_managed_by(artist=artist, user=request.user),
         },
     )
+
+
+def tag_detail(request, slug: str):
+    tag = selectors.tag_get(slug=slug)
+    if tag is None:
+        raise Http404("No such tag")
+    artists = selectors.tag_artists_page_get(tag=tag, number=request.GET.get("page"))
+    return render(request, "mvsic/tag_detail.html", {"tag": tag, "artists": artists})
 
 
 def artist_picture(request, slug: str):

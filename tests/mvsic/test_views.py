@@ -94,8 +94,9 @@ def test_home_queries_do_not_grow_with_the_catalog_or_its_hours(
 ):
     _catalog_with_history(artists, tracks_each, hours)
 
-    # A page of artists and its count, and the stored trending list: nothing adds up hours.
-    with django_assert_num_queries(3) as captured:
+    # A page of artists, its count and their tags, and the stored trending list: nothing adds
+    # up hours.
+    with django_assert_num_queries(4) as captured:
         response = client.get("/")
 
     assert response.status_code == 200
