@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from analytics.models import FOLLOW_TYPES
 from analytics.validation import (
     ADDRESS_CHARS,
     ID_ERROR,
+    _artist_error,
     _id_parse,
     _listener_error,
     _ranges_error,
@@ -32,7 +34,7 @@ class CountableEvent:
 
     id: uuid.UUID
     type: str
-    track_id: int
+    track_id: int | None  # None for a follow or unfollow (of an artist)
     listener: str
     ts: datetime
     received_at: datetime
@@ -43,6 +45,7 @@ class CountableEvent:
     referrer: str = ""
     country: str = ""
     ranges: tuple[tuple[float, float], ...] | None = None  # a summary's parts played
+    artist_id: int | None = None  # a follow's or unfollow's
 
     @cached_property
     def hour(self) -> datetime:
@@ -50,7 +53,7 @@ class CountableEvent:
 
     def payload(self) -> dict:
         """The queued form of this event (what `event_validate` made of it)."""
-        return {
+        payload = {
             "id": str(self.id),
             "type": self.type,
             "track": self.track_id,
@@ -65,6 +68,9 @@ class CountableEvent:
             "country": self.country,
             "ranges": [list(r) for r in self.ranges] if self.ranges is not None else None,
         }
+        if self.artist_id is not None:
+            payload["artist"] = self.artist_id
+        return payload
 
 
 class InvalidPayload(ValueError):
@@ -81,9 +87,13 @@ def payload_parse(payload) -> CountableEvent:
     if event_id is None:
         errors["id"] = ID_ERROR
     kind = payload.get("type")
-    for name, rule in (("type", _type_error), ("track", _track_error)):
+    follow = isinstance(kind, str) and kind in FOLLOW_TYPES
+    target = ("artist", _artist_error) if follow else ("track", _track_error)
+    for name, rule in (("type", _type_error), target):
         if (error := rule(payload.get(name))) is not None:
             errors[name] = error
+    if follow and payload.get("track") is not None:
+        errors["track"] = "A follow has an artist, not a track."
     if (error := _listener_error(payload.get("listener"))) is not None:
         errors["listener"] = error
     ts = _ts_parse(payload.get("ts"), naive_is_utc=False)
@@ -120,7 +130,7 @@ def payload_parse(payload) -> CountableEvent:
     return CountableEvent(
         id=event_id,
         type=kind,
-        track_id=payload["track"],
+        track_id=None if follow else payload["track"],
         listener=payload["listener"],
         ts=ts,
         received_at=received_at,
@@ -131,4 +141,5 @@ def payload_parse(payload) -> CountableEvent:
         referrer=referrer,
         country=country.upper(),
         ranges=tuple((float(a), float(b)) for a, b in ranges) if ranges is not None else None,
+        artist_id=payload["artist"] if follow else None,
     )

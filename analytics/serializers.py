@@ -17,7 +17,16 @@ class IPField(serializers.IPAddressField):
 class EventSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Client-made UUID; the dedupe key")
     type = serializers.ChoiceField(choices=EventType.choices)
-    track = serializers.IntegerField(min_value=1)
+    track = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Track id: required for play, like, unlike and heard; absent for follows",
+    )
+    artist = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Artist id: required for follow and unfollow, and only for them",
+    )
     listener = serializers.RegexField(
         r"^[A-Za-z0-9_-]{1,64}$",
         required=False,

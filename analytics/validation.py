@@ -14,11 +14,24 @@ from datetime import UTC, datetime, timedelta
 
 from analytics.dimensions import referrer_valid
 from analytics.hearing import MAX_RANGES
-from analytics.models import EventType
+from analytics.models import FOLLOW_TYPES, EventType
 from mvsic.listeners import listener_id_valid
 
 FIELDS = frozenset(
-    {"id", "type", "track", "listener", "ts", "seconds", "source", "referrer", "ranges", "ip", "ua"}
+    {
+        "id",
+        "type",
+        "track",
+        "artist",
+        "listener",
+        "ts",
+        "seconds",
+        "source",
+        "referrer",
+        "ranges",
+        "ip",
+        "ua",
+    }
 )
 TRUSTED_FIELDS = ("ip", "ua")  # only ingest-key clients may send these
 MAX_TRACK_ID = 2**63 - 1
@@ -35,6 +48,9 @@ REQUIRED = "This field is required."
 ID_ERROR = "Must be a UUID string."
 TYPE_ERROR = f"Must be one of: {', '.join(EventType.values)}."
 TRACK_ERROR = "Must be a positive integer track id."
+ARTIST_ERROR = "Must be a positive integer artist id."
+TRACK_KIND_ERROR = "Follows and unfollows are of an artist: send artist, not track."
+ARTIST_KIND_ERROR = "Only follows and unfollows have an artist."
 LISTENER_ERROR = "Must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'."
 TS_ERROR = "Must be an ISO 8601 date and time."
 SECONDS_KIND_ERROR = "Only plays have seconds."
@@ -90,6 +106,24 @@ def _track_error(value) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_TRACK_ID:
         return None
     return TRACK_ERROR
+
+
+def _artist_error(value) -> str | None:
+    return None if _track_error(value) is None else ARTIST_ERROR
+
+
+def _target_check(errors: dict, raw: dict, kind) -> tuple:
+    """(track, artist) of an event: a follow or unfollow names an artist, the rest a track."""
+    track, artist = raw.get("track"), raw.get("artist")
+    if isinstance(kind, str) and kind in FOLLOW_TYPES:
+        if track is not None:
+            errors["track"] = [TRACK_KIND_ERROR]
+        _check(errors, "artist", artist, _artist_error)
+        return None, artist
+    if artist is not None:
+        errors["artist"] = [ARTIST_KIND_ERROR]
+    _check(errors, "track", track, _track_error)
+    return track, None
 
 
 def _listener_error(value) -> str | None:
@@ -212,8 +246,7 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
             errors["id"] = [error]
     kind = raw.get("type")
     _check(errors, "type", kind, _type_error)
-    track = raw.get("track")
-    _check(errors, "track", track, _track_error)
+    track, artist = _target_check(errors, raw, kind)
     listener, address, user_agent, country = _who(raw, edge, errors)
 
     ts = raw.get("ts")
@@ -252,7 +285,7 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
 
     if errors:
         return None, errors
-    return {
+    payload = {
         "id": event_id,
         "type": kind,
         "track": track,
@@ -266,7 +299,10 @@ def event_validate(raw, *, edge: Edge) -> tuple[dict | None, dict]:
         "country": country,
         "address": address,
         "ua": user_agent,
-    }, {}
+    }
+    if artist is not None:
+        payload["artist"] = artist
+    return payload, {}
 
 
 def _who(raw: dict, edge: Edge, errors: dict) -> tuple[str | None, str, str, str]:

@@ -263,6 +263,8 @@ MVSIC_LISTENING_FACTOR = env.float("MVSIC_LISTENING_FACTOR", default=2.0)
 # Distinct listeners, and likes, one address may credit in an hour.
 MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR = env.int("MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR", default=30)
 MVSIC_MAX_LIKES_PER_ADDRESS_HOUR = env.int("MVSIC_MAX_LIKES_PER_ADDRESS_HOUR", default=60)
+# Follows and unfollows one address may credit in an hour.
+MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR = env.int("MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR", default=30)
 # User agents the crawler list would flag but that are credited (substrings, comma-separated).
 MVSIC_BOT_ALLOW = env.list("MVSIC_BOT_ALLOW", default=[])
 # Reverse proxies in front of the web processes that append to X-Forwarded-For (0: none).

@@ -9,8 +9,10 @@ from analytics.models.counters import (
     TrackHour,
     TrackStats,
 )
-from analytics.models.events import Event, EventType, FilterReason, UserAgent
+from analytics.models.events import FOLLOW_TYPES, Event, EventType, FilterReason, UserAgent
+from analytics.models.follows import FollowEvent, FollowState
 from analytics.models.integrity import (
+    AddressFollows,
     AddressHour,
     AddressKey,
     Block,
@@ -34,6 +36,8 @@ from analytics.models.rollups import (
 from analytics.models.trending import TrendingTrack
 
 __all__ = [
+    "FOLLOW_TYPES",
+    "AddressFollows",
     "AddressHour",
     "AddressKey",
     "ArtistStats",
@@ -45,6 +49,8 @@ __all__ = [
     "EventType",
     "FilterReason",
     "FilteredHour",
+    "FollowEvent",
+    "FollowState",
     "IngestKey",
     "LikeState",
     "ListenerDay",

@@ -33,6 +33,7 @@ class ArtistStats(Counters):
     artist = models.OneToOneField(
         Artist, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
+    followers = models.BigIntegerField(default=0, db_default=0)
     zone = models.CharField(
         max_length=64,
         default="UTC",
@@ -121,3 +122,4 @@ class LikeState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["track", "listener"], name="likestate_unique"),
         ]
+        indexes = [models.Index(fields=["listener"])]  # a fan's own likes

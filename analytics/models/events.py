@@ -12,6 +12,11 @@ class EventType(models.TextChoices):
     LIKE = "like"
     UNLIKE = "unlike"
     HEARD = "heard"  # a playback's summary: which parts of the track were heard
+    FOLLOW = "follow"  # of an artist, not a track: stored as FollowEvent
+    UNFOLLOW = "unfollow"
+
+
+FOLLOW_TYPES = frozenset({EventType.FOLLOW, EventType.UNFOLLOW})
 
 
 class FilterReason(models.TextChoices):
@@ -26,6 +31,7 @@ class FilterReason(models.TextChoices):
     TOO_MUCH_LISTENING = "too_much_listening", "More listening than an hour holds"
     TOO_MANY_LISTENERS = "too_many_listeners", "Too many listeners from one address"
     TOO_MANY_LIKES = "too_many_likes", "Too many likes from one address"
+    TOO_MANY_FOLLOWS = "too_many_follows", "Too many follows from one address"
 
 
 class UserAgent(models.Model):

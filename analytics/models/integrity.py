@@ -85,3 +85,17 @@ class AddressHour(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["address", "hour"], name="addresshour_unique")
         ]
+
+
+class AddressFollows(models.Model):
+    """Follows and unfollows credited from an address hash in an hour (too_many_follows);
+    a table of its own, so batches of plays and likes never wait on it."""
+
+    address = models.CharField(max_length=16)
+    hour = models.DateTimeField()
+    follows = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address", "hour"], name="addressfollows_unique")
+        ]

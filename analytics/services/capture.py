@@ -17,7 +17,7 @@ from analytics.addresses import address_hash
 from analytics.clients import Client
 from analytics.dimensions import country_of
 from analytics.validation import Edge, event_validate
-from mvsic.models import Track
+from mvsic.models import Artist, Track
 
 
 @dataclass
@@ -41,13 +41,20 @@ def events_accept(*, raw_events: list, client: Client) -> Acceptance:
             rejected.append({"index": index, "errors": errors})
         else:
             valid.append((index, payload))
-    known = track_ids_existing(ids={p["track"] for _, p in valid})
+    known = track_ids_existing(ids={p["track"] for _, p in valid} - {None})
+    # Follows name an artist (only when the request has any: plays and likes pay nothing).
+    artists = {p["artist"] for _, p in valid if p["track"] is None}
+    known_artists = artist_ids_existing(ids=artists) if artists else set()
     payloads = []
     for index, payload in valid:
         if payload["track"] in known:
             payloads.append(payload)
-        else:
+        elif payload["track"] is not None:
             rejected.append({"index": index, "errors": {"track": ["Unknown track."]}})
+        elif payload["artist"] in known_artists:
+            payloads.append(payload)
+        else:
+            rejected.append({"index": index, "errors": {"artist": ["Unknown artist."]}})
     rejected.sort(key=lambda r: r["index"])
     if payloads:
         relay.events_hand_over(payloads)
@@ -94,5 +101,23 @@ def track_ids_existing(*, ids: set[int]) -> set[int]:
             track_cache.expiry.clear()
         until = now + settings.MVSIC_TRACK_CACHE_SECONDS
         track_cache.expiry.update(dict.fromkeys(found, until))
+        known |= found
+    return known
+
+
+artist_cache = _TrackCache()
+
+
+def artist_ids_existing(*, ids: set[int]) -> set[int]:
+    """The subset of `ids` that are artists, cached like tracks."""
+    now = time.monotonic()
+    known = {i for i in ids if artist_cache.expiry.get(i, 0.0) > now}
+    missing = ids - known
+    if missing:
+        found = set(Artist.objects.filter(id__in=missing).values_list("id", flat=True))
+        if len(artist_cache.expiry) > 100_000:
+            artist_cache.expiry.clear()
+        until = now + settings.MVSIC_TRACK_CACHE_SECONDS
+        artist_cache.expiry.update(dict.fromkeys(found, until))
         known |= found
     return known

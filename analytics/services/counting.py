@@ -28,10 +28,11 @@ from analytics.models import (
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.periods import zone_get
 from analytics.placed import Placed, place
+from analytics.services.follows import follows_apply, follows_store
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
-from analytics.services.rollups import rollups_count
+from analytics.services.rollups import rollups_count, rollups_write
 from analytics.upsert import insert_on_conflict, table
 from mvsic.models import Track
 
@@ -47,84 +48,102 @@ def events_count(*, payloads: Sequence[dict]) -> int:
     Each new event is credited or filtered with a reason (services.integrity); counters
     take the credited ones, FilteredHour the others. Events that can never be applied
     (malformed, or their track is gone) are parked as PoisonEvent rows. Returns the number
-    of events newly counted (credited or filtered).
+    of events newly counted (credited or filtered). Follows and unfollows (of an artist)
+    go to services.follows, in the same transaction, only when the batch has some.
     """
     parsed: dict[uuid.UUID, CountableEvent] = {}
+    follows: dict[uuid.UUID, CountableEvent] = {}
     for payload in payloads:
         try:
             event = payload_parse(payload)
         except InvalidPayload as exc:
             poison_record(payload=payload, reason=f"malformed payload: {exc}")
             continue
-        parsed.setdefault(event.id, event)
-    if not parsed:
-        return 0
-
-    with transaction.atomic():
-        tracks = {
-            pk: TrackInfo(artist_id=artist_id, duration=duration)
-            for pk, artist_id, duration in Track.objects.filter(
-                id__in={e.track_id for e in parsed.values()}
-            ).values_list("id", "artist_id", "duration")
-        }
-        artist_of = {pk: info.artist_id for pk, info in tracks.items()}
-        for event in [e for e in parsed.values() if e.track_id not in artist_of]:
-            del parsed[event.id]
-            poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
+        (parsed if event.track_id is not None else follows).setdefault(event.id, event)
+    if not follows:  # plays, likes and summaries only: nothing more to do than ever
         if not parsed:
             return 0
-        agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
-        now = timezone.now()
-        # A summary is stored as the parts of its track it heard, and for how long.
-        heard = {
-            e.id: heard_summary(e.ranges or (), tracks[e.track_id].duration)
-            for e in parsed.values()
-            if e.type == EventType.HEARD
-        }
-        written = insert_on_conflict(
-            Event,
-            EVENT_COLUMNS,
-            (
-                (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at,
-                 heard[e.id][1] if e.id in heard else e.seconds, e.source, e.address,
-                 agents[e.user_agent][0] if e.user_agent is not None else None, now,
-                 e.referrer, e.country, heard[e.id][0] if e.id in heard else None)
-                for e in parsed.values()
-            ),
-            conflict=["id"],
-            returning=["id"],
-        )  # fmt: skip
-        # psycopg2 returns UUIDs, SQLite their text.
-        new_ids = {
-            row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0]) for row in written
-        }
-        fresh = [e for e in parsed.values() if e.id in new_ids]
-        if not fresh:
-            return 0
-        bots = {text: bot for text, (_, bot) in agents.items()}
-        reasons = events_classify(events=fresh, tracks=tracks, bots=bots)
+        with transaction.atomic():
+            return _track_events_count(parsed, set())[0]
+    with transaction.atomic():
+        fresh, reasons = follows_store(events=list(follows.values()))
         credited = [e for e in fresh if e.id not in reasons]
-        # Only the counters need concurrent batches in line: everything before runs in
-        # parallel (a duplicate id waits on the other batch's insert; the limits' rows are
-        # written in key order).
-        track_ids = sorted({e.track_id for e in fresh})
-        zones = _stats_lock(
-            track_ids=track_ids, artist_ids=sorted({artist_of[t] for t in track_ids})
-        )
-        placed = {
-            e.id: _place(e, tracks[e.track_id], zones, reasons.get(e.id, ""), heard.get(e.id))
-            for e in fresh
-        }
-        if reasons:
-            _filtered_record(
-                events=[e for e in fresh if e.id in reasons], reasons=reasons, placed=placed
-            )
-        first_heard = rollups_count(list(placed.values()))
+        artists = {e.artist_id for e in credited}
+        counted, zones = _track_events_count(parsed, artists) if parsed else (0, None)
         if credited:
-            _counters_apply(
-                events=credited, artist_of=artist_of, placed=placed, first_heard=first_heard
-            )
-        return len(fresh)
+            if zones is None:  # no counter row locked yet: the follows' artists, in order
+                zones = _stats_lock(track_ids=[], artist_ids=sorted(artists))
+            rollups_write(follows_apply(events=credited, zones=zones), {})
+        return counted + len(fresh)
+
+
+def _track_events_count(parsed: dict[uuid.UUID, CountableEvent], follow_artists: set[int]):
+    """(events newly counted, the zones of the artists whose counter rows are now locked,
+    or None if none is), for the events of tracks; the artists of the batch's credited
+    follows are locked with the tracks' (one lock order for the whole batch)."""
+    tracks = {
+        pk: TrackInfo(artist_id=artist_id, duration=duration)
+        for pk, artist_id, duration in Track.objects.filter(
+            id__in={e.track_id for e in parsed.values()}
+        ).values_list("id", "artist_id", "duration")
+    }
+    artist_of = {pk: info.artist_id for pk, info in tracks.items()}
+    for event in [e for e in parsed.values() if e.track_id not in artist_of]:
+        del parsed[event.id]
+        poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
+    if not parsed:
+        return 0, None
+    agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
+    now = timezone.now()
+    # A summary is stored as the parts of its track it heard, and for how long.
+    heard = {
+        e.id: heard_summary(e.ranges or (), tracks[e.track_id].duration)
+        for e in parsed.values()
+        if e.type == EventType.HEARD
+    }
+    written = insert_on_conflict(
+        Event,
+        EVENT_COLUMNS,
+        (
+            (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at,
+             heard[e.id][1] if e.id in heard else e.seconds, e.source, e.address,
+             agents[e.user_agent][0] if e.user_agent is not None else None, now,
+             e.referrer, e.country, heard[e.id][0] if e.id in heard else None)
+            for e in parsed.values()
+        ),
+        conflict=["id"],
+        returning=["id"],
+    )  # fmt: skip
+    # psycopg2 returns UUIDs, SQLite their text.
+    new_ids = {row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0]) for row in written}
+    fresh = [e for e in parsed.values() if e.id in new_ids]
+    if not fresh:
+        return 0, None
+    bots = {text: bot for text, (_, bot) in agents.items()}
+    reasons = events_classify(events=fresh, tracks=tracks, bots=bots)
+    credited = [e for e in fresh if e.id not in reasons]
+    # Only the counters need concurrent batches in line: everything before runs in
+    # parallel (a duplicate id waits on the other batch's insert; the limits' rows are
+    # written in key order).
+    track_ids = sorted({e.track_id for e in fresh})
+    zones = _stats_lock(
+        track_ids=track_ids,
+        artist_ids=sorted({artist_of[t] for t in track_ids} | follow_artists),
+    )
+    placed = {
+        e.id: _place(e, tracks[e.track_id], zones, reasons.get(e.id, ""), heard.get(e.id))
+        for e in fresh
+    }
+    if reasons:
+        _filtered_record(
+            events=[e for e in fresh if e.id in reasons], reasons=reasons, placed=placed
+        )
+    first_heard = rollups_count(list(placed.values()))
+    if credited:
+        _counters_apply(
+            events=credited, artist_of=artist_of, placed=placed, first_heard=first_heard
+        )
+    return len(fresh), zones
 
 
 def _place(event: CountableEvent, track: TrackInfo, zones, reason: str, heard) -> Placed:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from analytics.addresses import address_keys_prune
-from analytics.models import AddressHour, ListenerHourUse
+from analytics.models import AddressFollows, AddressHour, ListenerHourUse
 
 
 def integrity_prune(*, now=None) -> dict[str, int]:
@@ -15,6 +15,6 @@ def integrity_prune(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     horizon = now - timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS, days=1)
     deleted = {"address_keys": address_keys_prune(today=now.date())}
-    for model in (ListenerHourUse, AddressHour):
+    for model in (ListenerHourUse, AddressHour, AddressFollows):
         deleted[model._meta.model_name], _ = model.objects.filter(hour__lt=horizon).delete()
     return deleted

@@ -35,6 +35,7 @@ from analytics.placed import (
     reach_rows,
     rollup_rows,
 )
+from analytics.services.follows_reconcile import follower_rollups_expected
 from mvsic.models import Artist, Track
 
 CHUNK = 5000
@@ -184,6 +185,7 @@ def _expected(artist: Artist) -> tuple:
                 for dimension, value in dimensions_of(p):
                     floors[(track, day, dimension, value)].add(listener)
         rollups.update(rollup_rows(placed))
+    rollups.update(follower_rollups_expected(artist_id=artist.id, zone=zone))
     return hours, listener_hours, filtered, rollups, days, floors
 
 

@@ -32,6 +32,7 @@ from analytics.models import (
     TrackHour,
     TrackStats,
 )
+from analytics.services.follows_reconcile import follows_differences, follows_rebuild
 from analytics.services.rebuild import artist_figures_differences, artist_figures_rebuild
 from analytics.services.reclassify import events_reclassify
 from analytics.upsert import insert_on_conflict, table
@@ -75,8 +76,10 @@ def counts_reconcile(*, fix: bool = False) -> ReconcileRun:
         artists = list(Artist.objects.all())
         local = {a.id: artist_figures_differences(artist=a) for a in artists}
         differences += [d for found in local.values() for d in found]
+        differences += follows_differences()
         if fix and differences:
             _counts_rebuild(expected)
+            follows_rebuild()
             for artist in artists:  # the hours again, in each artist's zone, with the rollups
                 artist_figures_rebuild(artist=artist)
     return ReconcileRun.objects.create(

@@ -38,11 +38,12 @@ def rollups_count(placed: list[Placed]) -> Counter:
     if plays:
         changes, first_heard = _reach_changes(plays)
         rows.update(reach_rows(changes))
-    _rollups_write(rows, _floors_add(plays) if plays else {})
+    rollups_write(rows, _floors_add(plays) if plays else {})
     return first_heard
 
 
-def _rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
+def rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
+    """Add rollup rows ((scope, key, span, start, metric, value) -> n); floors keep the most."""
     cells = {k: n for k, n in additive.items() if k[4] == "reach"}
     if cells:
         additive = Counter({k: n for k, n in additive.items() if k[4] != "reach"})

@@ -8,6 +8,7 @@ import requests
 from django.utils import timezone
 from knox.models import AuthToken
 
+from analytics.models import ArtistStats, FollowEvent
 from tests.conftest import (
     BROWSER_UA,
     make_artist,
@@ -47,7 +48,14 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
         make_event(hot, "like", "fan-3"),
         make_event(hot, "unlike", "fan-4"),
     ]
-    events = plays + likes + filtered
+    # fan-1 and fan-3 follow the artist; fan-2 follows, then unfollows.
+    follows = [
+        {**make_event(hot, "follow", fan, ts=ago(minutes)), "track": ..., "artist": artist.id}
+        for fan, minutes in (("fan-1", 5), ("fan-2", 5), ("fan-3", 1))
+    ]
+    follows.append({**follows[1], "id": make_event(hot)["id"], "type": "unfollow", "ts": ago(2)})
+    follows = [{k: v for k, v in f.items() if v is not ...} for f in follows]
+    events = plays + likes + filtered + follows
     twice = events + events
     random.Random(7).shuffle(twice)
 
@@ -67,6 +75,13 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
         return body if done else None
 
     body = wait_for(counted, timeout=60, message="the worker did not count every event")
+    wait_for(
+        lambda: (
+            ArtistStats.objects.filter(artist=artist, followers=2).exists()
+            and FollowEvent.objects.count() == 4
+        ),
+        message="the worker did not count every follow",
+    )
     assert body["listeners"] == 7
     # Credited + filtered = accepted: every accepted event is in exactly one of them.
     assert body["filtered"] == {"short": 3, "too_fast": 1}

@@ -103,6 +103,34 @@ def test_every_type_is_accepted(kind):
     assert payload["type"] == kind
 
 
+@pytest.mark.parametrize("kind", ["follow", "unfollow"])
+def test_a_follow_names_an_artist_not_a_track(kind):
+    payload, errors = validate(event(type=kind, track=..., seconds=..., artist=3))
+    assert errors == {}
+    assert (payload["type"], payload["track"], payload["artist"]) == (kind, None, 3)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"track": ...}, {"artist": ["This field is required."]}),
+        ({"track": ..., "artist": 0}, {"artist": ["Must be a positive integer artist id."]}),
+        ({"track": ..., "artist": "band"}, {"artist": ["Must be a positive integer artist id."]}),
+        (
+            {"artist": 3},
+            {"track": ["Follows and unfollows are of an artist: send artist, not track."]},
+        ),
+    ],
+)
+def test_a_bad_follow_is_rejected_with_a_reason(fields, expected):
+    assert errors_of(event(type="follow", seconds=..., **fields)) == expected
+
+
+def test_only_follows_have_an_artist():
+    errors = errors_of(event(type="like", seconds=..., artist=3))
+    assert errors == {"artist": ["Only follows and unfollows have an artist."]}
+
+
 def test_id_is_normalised_to_the_canonical_uuid_form():
     payload, _ = validate(event(id=EVENT_ID.upper().replace("-", "")))
     assert payload["id"] == EVENT_ID
@@ -292,6 +320,7 @@ field_values = {
     "id": st.uuids().map(str) | json_values,
     "type": st.sampled_from(EventType.values) | json_values,
     "track": st.integers(min_value=-5, max_value=2**64) | json_values,
+    "artist": st.integers(min_value=-5, max_value=2**64) | json_values,
     "listener": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | json_values,
     "ts": st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()) | json_values,
     "seconds": st.floats(min_value=0, max_value=MAX_SECONDS) | json_values,
@@ -306,7 +335,12 @@ def assert_valid_payload(payload: dict) -> None:
     assert json.loads(json.dumps(payload, allow_nan=False)) == payload
     assert str(uuid.UUID(payload["id"])) == payload["id"]
     assert payload["type"] in EventType.values
-    assert type(payload["track"]) is int and 1 <= payload["track"] <= MAX_TRACK_ID
+    if payload["type"] in ("follow", "unfollow"):
+        assert payload["track"] is None
+        assert type(payload["artist"]) is int and 1 <= payload["artist"] <= MAX_TRACK_ID
+    else:
+        assert type(payload["track"]) is int and 1 <= payload["track"] <= MAX_TRACK_ID
+        assert "artist" not in payload
     assert listener_id_valid(payload["listener"])
     ts = datetime.fromisoformat(payload["ts"])
     assert ts.utcoffset() == timedelta(0) and NOW - MAX_AGE <= ts <= NOW + SKEW

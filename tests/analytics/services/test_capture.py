@@ -84,3 +84,32 @@ def test_the_same_address_hashes_alike_within_a_day_only(handed_over):
     assert address_hash("203.0.113.5", now=day) != address_hash("203.0.113.6", now=day)
     next_day = day + timedelta(days=1)
     assert address_hash("203.0.113.5", now=day) != address_hash("203.0.113.5", now=next_day)
+
+
+def test_a_follow_of_a_known_artist_is_handed_over_and_of_an_unknown_one_rejected(
+    handed_over, monkeypatch
+):
+    monkeypatch.setattr(capture, "artist_cache", capture._TrackCache())
+    track = make_track()
+    follow = {"id": "6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11", "type": "follow"}
+    events = [
+        {**follow, "artist": track.artist_id},
+        {**follow, "artist": track.artist_id + 1000, "id": "7f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11"},
+        make_event(track),
+    ]
+
+    result = capture.events_accept(raw_events=events, client=BROWSER)
+
+    assert result.accepted == 2
+    assert result.rejected == [{"index": 1, "errors": {"artist": ["Unknown artist."]}}]
+    [group] = handed_over
+    assert group[0]["artist"] == track.artist_id and group[0]["track"] is None
+    assert "artist" not in group[1]  # plays are queued as before
+
+
+def test_a_request_without_follows_asks_nothing_about_artists(handed_over):
+    track = make_track()
+    capture.track_ids_existing(ids={track.id})
+    with CaptureQueriesContext(connection) as queries:
+        capture.events_accept(raw_events=[make_event(track)], client=BROWSER)
+    assert not any("mvsic_artist" in q["sql"] for q in queries)
