@@ -7,6 +7,13 @@ from mvsic.models import Artist, Tag, Track
 
 ARTISTS_PER_PAGE = 48
 TRACKS_PER_PAGE = 50
+NEW_ARTISTS = 12
+
+
+def artists_new_list(*, limit: int = NEW_ARTISTS) -> list[Artist]:
+    """The most recently added artists, newest first (ids grow with time: the primary key's
+    index, whatever the size of the catalog)."""
+    return list(Artist.objects.order_by("-id").prefetch_related("tags")[:limit])
 
 
 def artists_page_get(*, number) -> Page:

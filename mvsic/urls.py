@@ -18,6 +18,7 @@ urlpatterns = [
     # The event API first: it takes most requests, and URLs are tried in order.
     path("api/v1/", include((api_v1, "api"))),
     path("", views.home, name="home"),
+    path("artists/", views.artist_index, name="artist_index"),
     path("artists/<slug:slug>/", views.artist_detail, name="artist_detail"),
     path("artists/<slug:slug>/settings/", artist_settings, name="artist_settings"),
     path("artists/<slug:slug>/profile/", artist_profile, name="artist_profile"),

@@ -14,10 +14,15 @@ def home(request):
     return render(
         request,
         "mvsic/home.html",
-        {
-            "artists": selectors.artists_page_get(number=request.GET.get("page")),
-            "trending": selectors.tracks_trending_list(),
-        },
+        {"artists": selectors.artists_new_list(), "trending": selectors.tracks_trending_list()},
+    )
+
+
+def artist_index(request):
+    return render(
+        request,
+        "mvsic/artist_index.html",
+        {"artists": selectors.artists_page_get(number=request.GET.get("page"))},
     )
 
 

@@ -94,27 +94,39 @@ def test_home_queries_do_not_grow_with_the_catalog_or_its_hours(
 ):
     _catalog_with_history(artists, tracks_each, hours)
 
-    # A page of artists, its count and their tags, and the stored trending list: nothing adds
-    # up hours.
-    with django_assert_num_queries(4) as captured:
+    # The newest artists and their tags, and the stored trending list: nothing adds up hours.
+    with django_assert_num_queries(3) as captured:
         response = client.get("/")
 
     assert response.status_code == 200
     assert not any("trackhour" in q["sql"] for q in captured.captured_queries)
+    assert html(response).count('class="card"') == min(artists, selectors.NEW_ARTISTS)
 
 
-def test_home_shows_artists_a_page_at_a_time(client):
+def test_home_shows_the_newest_artists_and_links_to_all(client):
+    for a in range(selectors.NEW_ARTISTS + 1):
+        make_artist(f"Band {a:03d}")
+
+    page = html(client.get("/"))
+
+    assert "Band 012" in page and "Band 001" in page and "Band 000" not in page
+    assert page.index("Band 012") < page.index("Band 001")
+    assert 'href="/artists/"' in page
+
+
+def test_all_artists_a_page_at_a_time_by_name(client, django_assert_num_queries):
     for a in range(selectors.ARTISTS_PER_PAGE + 2):
         make_artist(f"Band {a:03d}")
 
-    first = html(client.get("/"))
-    last = html(client.get("/?page=2"))
+    with django_assert_num_queries(3):  # the count, the page and its tags
+        first = html(client.get("/artists/"))
+    last = html(client.get("/artists/?page=2"))
 
     assert "Band 000" in first and "Band 049" not in first and 'href="?page=2"' in first
     assert "Band 049" in last and "Band 000" not in last and "Page 2 of 2" in last
     # A malformed or too large page number is not an error: the first or the last page.
-    assert "Band 000" in html(client.get("/?page=abc"))
-    assert "Band 049" in html(client.get("/?page=99"))
+    assert "Band 000" in html(client.get("/artists/?page=abc"))
+    assert "Band 049" in html(client.get("/artists/?page=99"))
 
 
 # --- artist page -----------------------------------------------------------------------------
