@@ -50,6 +50,8 @@ class Artist(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The list of every artist, a page at a time by name, without sorting the catalog.
+        indexes = [models.Index(fields=["name", "id"], name="artist_name_id")]
         permissions = [("view_all_artists", "Can see and manage every artist, not only their own")]
 
     def __str__(self) -> str:
