@@ -32,6 +32,7 @@ ANALYTICS_TABLES = [
     "analytics_reachcell",
     "analytics_listenerday",
     "analytics_breakdownlistener",
+    "analytics_trendingtrack",
 ]
 
 

@@ -37,6 +37,7 @@ def table(results: dict) -> tuple[str, list[dict]]:
     _pipeline(results.get("pipeline", {}), rows, targets)
     _freshness(results, rows, targets)
     _history(results.get("history", {}), results.get("pipeline", {}), rows, targets)
+    _catalog(results.get("catalog", {}), rows, targets)
     _memory(results, rows, targets)
     widths = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
@@ -197,6 +198,41 @@ def _history(hist: dict, pipe: dict, rows: list, targets: list) -> None:
             targets.append(
                 _target(f"history {page} p50 big / small", ratio, "<= 1.2", ratio <= 1.2)
             )
+
+
+CATALOG_VS_DEMO = 0.8
+
+
+def _catalog(cat: dict, rows: list, targets: list) -> None:
+    """Fan pages at scale: each page's rate with the big catalog over its rate with the demo."""
+    if "ratios" not in cat:
+        return
+    big = cat["big"]
+    rows.append(
+        (
+            f"catalog {big['artists']:,} artists",
+            f"{big['tracks']:,} tracks, {big['events']:,} events",
+            f"made in {cat['catalog_seconds'] + cat['events_seconds']:.0f}s",
+            f"counters {cat['counters_seconds']:.0f}s",
+        )
+    )
+    for page, m in cat["pages"].items():
+        rows.append(
+            (
+                f"catalog {page} {m['path']}",
+                f"demo {m['small_rps']:.0f} req/s",
+                f"at scale {m['big_rps']:.0f} req/s",
+                f"ratio {m['ratio']:.2f}",
+            )
+        )
+        targets.append(
+            _target(
+                f"catalog {page} rate at scale / demo",
+                m["ratio"],
+                f">= {CATALOG_VS_DEMO}",
+                m["ratio"] >= CATALOG_VS_DEMO,
+            )
+        )
 
 
 def _memory(results: dict, rows: list, targets: list) -> None:

@@ -10,7 +10,9 @@ baselines measured in the same run (the machine is small and shared):
 3. freshness  lag from a 202 to the stats API showing the event, under open-loop load at
               50% and 90% of the highest rate the whole pipeline sustains here.
 4. history    dashboard and stats API time with 10 thousand and 10 million stored events.
-5. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
+5. catalog    fan pages' rate with the demo catalog and with 10,000 artists, 100,000 tracks
+              and 10 million events.
+6. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
 
 The bench sends events as a server-side client with an ingest key, for random fans
 (bench/fans.py), and checks every count (bench/checks.py): each accepted event stored once,
@@ -47,7 +49,7 @@ from bench.context import (
 )
 from bench.db import analytics_reset, database_prepare, seed
 from bench.load import wrk_ensure
-from bench.phases import freshness, history, ingest, micro, pipeline, profile, soak
+from bench.phases import catalog, freshness, history, ingest, micro, pipeline, profile, soak
 from bench.procs import free_port, web_start
 from bench.report import machine, table
 from bench.resources import memory_sum
@@ -57,16 +59,17 @@ MODES = {
     "smoke": dict(
         wrk_seconds=2, warmup=1, rounds=1, pipeline_events=300, soak_events=300, history=(200, 0),
         fresh_seconds=4, get_seconds=2, workers=[1], sustained_seconds=3,
+        catalog=(50, 500, 12_000),
     ),
     "quick": dict(
         wrk_seconds=3, warmup=1, rounds=2, pipeline_events=5_000, soak_events=10_000,
         history=(10_000, 100_000), fresh_seconds=5, get_seconds=3, workers=[1, 2],
-        sustained_seconds=4,
+        sustained_seconds=4, catalog=(1_000, 10_000, 200_000),
     ),
     "full": dict(
         wrk_seconds=8, warmup=3, rounds=4, pipeline_events=40_000, soak_events=1_000_000,
         history=(10_000, 10_000_000), fresh_seconds=30, get_seconds=15, workers=[1, 2, 4],
-        sustained_seconds=20,
+        sustained_seconds=20, catalog=(10_000, 100_000, 10_000_000),
     ),
 }  # fmt: skip
 
@@ -79,6 +82,7 @@ PHASES = [
     ("pipeline", pipeline.run),
     ("soak", soak.run),
     ("history", history.run),
+    ("catalog", catalog.run),
 ]
 
 
@@ -99,7 +103,9 @@ def parse_args(argv=None):
     )  # fmt: skip
     parser.add_argument("--fresh-workers", type=int, default=1, help="workers for freshness")
     parser.add_argument(
-        "--only", default="", help="comma-separated phases: ingest,pipeline,freshness,soak,history"
+        "--only",
+        default="",
+        help="comma-separated phases: ingest,pipeline,freshness,soak,history,catalog",
     )
     parser.add_argument("--rounds", type=int, default=None, help="interleaved ingest rounds")
     parser.add_argument("--soak-events", type=int, default=None)
@@ -127,7 +133,7 @@ def main(argv=None) -> int:
         return 0
     mode = mode_of(args)
     phases = set(args.only.split(",")) if args.only else {
-        "micro", "ingest", "pipeline", "freshness", "soak", "history"
+        "micro", "ingest", "pipeline", "freshness", "soak", "history", "catalog"
     }  # fmt: skip
     if args.profile:
         phases.add("profile")

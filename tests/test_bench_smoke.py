@@ -64,5 +64,12 @@ def test_bench_smoke_counts_are_exact(tmp_path):
     # over a rate limit (the baselines identify and validate alike).
     for name, endpoint in results["ingest"].items():
         assert not {"400", "401", "403", "429"} & set(endpoint["by_status"]), (name, endpoint)
+    # The fan pages answered on the demo catalog and on the generated one (all 200s).
+    catalog = results["catalog"]
+    assert catalog["big"]["artists"] >= catalog["artists"]
+    assert catalog["big"]["tracks"] >= catalog["tracks"]
+    assert catalog["big"]["events"] == catalog["events"]
+    assert set(catalog["pages"]) >= {"home", "artist", "track"}
+    assert all(p["small_rps"] > 0 and p["big_rps"] > 0 for p in catalog["pages"].values())
     assert "PASS" in results["table"] or "MISS" in results["table"]
     assert "filtered (stored, not credited): http=" in results["table"]
