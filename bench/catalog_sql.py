@@ -25,11 +25,11 @@ WORDS = _WORDS.split()
 assert len(WORDS) == 100
 
 ARTISTS_SQL = f"""
-INSERT INTO mvsic_artist (name, slug, bio, timezone, created_at)
+INSERT INTO mvsic_artist (name, slug, bio, timezone, picture, created_at)
 SELECT initcap(w[1 + i %% 100]) || ' ' || initcap(w[1 + (i / 100) %% 100])
            || CASE WHEN i >= 10000 THEN ' ' || (i / 10000)::text ELSE '' END,
        '{PREFIX}' || i, 'Songs about ' || w[1 + (i * 7) %% 100] || ' and '
-           || w[1 + (i * 13) %% 100] || '.', 'UTC', now()
+           || w[1 + (i * 13) %% 100] || '.', 'UTC', '', now()
 FROM generate_series(0, %(artists)s - 1) i, (SELECT %(words)s::text[] AS w) words
 ORDER BY i
 """
@@ -37,9 +37,9 @@ ORDER BY i
 # A track per (artist, j): the first word differs for each j, so titles are unique per artist;
 # one in a hundred is hidden (deleted), as in a catalog that has lived a while.
 TRACKS_SQL = f"""
-INSERT INTO mvsic_track (artist_id, title, audio, duration, created_at, hidden_at)
+INSERT INTO mvsic_track (artist_id, title, audio, duration, position, created_at, hidden_at)
 SELECT a.id, initcap(w[1 + (j + a.id) %% 100]) || ' ' || w[1 + (j * 7 + a.id * 3) %% 100],
-       'tracks/none.wav', 60 + (a.id + j) %% 240, now(),
+       'tracks/none.wav', 60 + (a.id + j) %% 240, j, now(),
        CASE WHEN (a.id * 31 + j) %% 100 = 0 THEN now() END
 FROM mvsic_artist a CROSS JOIN generate_series(0, %(per_artist)s - 1) j,
      (SELECT %(words)s::text[] AS w) words
