@@ -28,6 +28,7 @@ urlpatterns = [
         track_manage.artist_tracks_manage,
         name="artist_tracks_manage",
     ),
+    path("search", views.search, name="search"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/title/", track_manage.track_title, name="track_title"),

@@ -2,9 +2,11 @@
 
 import re
 
+from django import forms
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from mvsic import search as catalog_search
 from mvsic import selectors
 from mvsic.members import artist_is_managed_by
 from mvsic.models import Artist, Track
@@ -38,6 +40,39 @@ def artist_detail(request, slug: str):
             "can_manage": artist_is_managed_by(artist=artist, user=request.user),
         },
     )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=catalog_search.MAX_QUERY_LENGTH,
+        error_messages={
+            "max_length": "That is a long search: try a few words "
+            f"(at most {catalog_search.MAX_QUERY_LENGTH} characters)."
+        },
+    )
+
+
+def search(request):
+    """Artists and tracks matching `q`, each list a page at a time (`artists_page`,
+    `tracks_page`); an empty query asks for one, a bad one says why (400)."""
+    form = SearchForm(request.GET)
+    context = {"form": form, "q": "", "artists": None, "tracks": None}
+    if not form.is_valid():
+        return render(request, "mvsic/search.html", context, status=400)
+    query = form.cleaned_data["q"]
+    if query:
+        context.update(
+            q=query,
+            artists=catalog_search.artists_search_page_get(
+                query=query, number=request.GET.get("artists_page")
+            ),
+            tracks=catalog_search.tracks_search_page_get(
+                query=query, number=request.GET.get("tracks_page")
+            ),
+        )
+    return render(request, "mvsic/search.html", context)
 
 
 def tag_detail(request, slug: str):
