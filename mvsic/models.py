@@ -61,9 +61,11 @@ class Artist(models.Model):
     class Meta:
         ordering = ["name"]
         # The list of every artist, a page at a time by name, without sorting the catalog.
-        indexes = [models.Index(fields=["name", "id"], name="artist_name_id")]
         permissions = [("view_all_artists", "Can see and manage every artist, not only their own")]
-        indexes = [GinIndex(ARTIST_SEARCH_VECTOR, name="artist_search")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="artist_name_id"),
+            GinIndex(ARTIST_SEARCH_VECTOR, name="artist_search"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -18,7 +18,7 @@ class AddIndexOnPostgres(migrations.AddIndex):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mvsic", "0008_tags"),
+        ("mvsic", "0009_artist_name_index"),
     ]
 
     operations = [
