@@ -2,13 +2,14 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from mvsic.admin_scope import ArtistScopedAdmin, sees_all_artists
-from mvsic.models import Artist, Tag, Track
+from mvsic.models import Artist, Tag, Track, TrackProcessing
 
 
 class TrackInline(admin.TabularInline):
     model = Track
     extra = 0
-    fields = ["title", "audio", "duration", "hidden_at"]
+    fields = ["title", "status", "audio", "duration", "hidden_at"]
+    readonly_fields = ["status"]
     can_delete = False  # deleting a track hides it (TrackAdmin); only a purge removes it
 
 
@@ -32,20 +33,34 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class TrackProcessingInline(admin.TabularInline):
+    model = TrackProcessing
+    extra = 0
+    fields = ["started_at", "finished_at", "outcome", "error", "probe"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Track)
 class TrackAdmin(ArtistScopedAdmin):
     """Deleting a track hides it from fans and keeps its history; a superuser's purge
     removes it with its events and rebuilds the artist's counters."""
 
     artist_path = "artist"
-    list_display = ["title", "artist", "duration", "created_at", "hidden_at"]
+    list_display = ["title", "artist", "status", "duration", "loudness", "created_at", "hidden_at"]
     list_filter = [
+        "status",
         ("artist", admin.RelatedOnlyFieldListFilter),
         ("hidden_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["title", "artist__name"]
     list_select_related = ["artist"]
     actions = ["purge"]
+    readonly_fields = ["status", "failure", "loudness", "peaks"]
+    inlines = [TrackProcessingInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "artist" and not sees_all_artists(request.user):
@@ -74,3 +89,26 @@ class TrackAdmin(ArtistScopedAdmin):
 
     def has_purge_permission(self, request):
         return request.user.is_superuser
+
+
+@admin.register(TrackProcessing)
+class TrackProcessingAdmin(ArtistScopedAdmin):
+    """Every processing run of an upload: what the file was, how it ended, and the error of
+    a failed one (the reason the artist sees, or a traceback)."""
+
+    artist_path = "track__artist"
+    list_display = ["track", "started_at", "finished_at", "outcome", "error_first_line"]
+    list_filter = ["outcome"]
+    search_fields = ["track__title", "track__artist__name", "error"]
+    list_select_related = ["track__artist"]
+    readonly_fields = ["track", "started_at", "finished_at", "outcome", "error", "probe"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Error")
+    def error_first_line(self, obj) -> str:
+        return obj.error.strip().splitlines()[-1][:120] if obj.error.strip() else ""

@@ -78,16 +78,33 @@ class Artist(models.Model):
 
 class TrackQuerySet(models.QuerySet):
     def visible(self) -> "TrackQuerySet":
-        """Tracks fans can see: not hidden (a deleted track is hidden, its history kept)."""
-        return self.filter(hidden_at__isnull=True)
+        """Tracks fans can see: processed and playable, not hidden (a deleted track is
+        hidden, its history kept)."""
+        return self.filter(hidden_at__isnull=True, status=Track.Status.READY)
 
 
 class Track(models.Model):
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="tracks")
     title = models.CharField(max_length=200)
-    audio = models.FileField(upload_to="tracks/")
-    duration = models.FloatField(help_text="Seconds")
+    audio = models.FileField(upload_to="tracks/", blank=True, help_text="What the player plays")
+    original = models.FileField(
+        upload_to="uploads/", blank=True, help_text="The file the artist uploaded, as it came"
+    )
+    duration = models.FloatField(default=0.0, help_text="Seconds")
     position = models.PositiveIntegerField(default=0, help_text="Order on the artist's page")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    failure = models.TextField(blank=True, help_text="Why processing failed, for the artist")
+    loudness = models.FloatField(
+        null=True, blank=True, help_text="Integrated loudness, LUFS (EBU R128)"
+    )
+    peaks = models.JSONField(
+        default=list, blank=True, help_text="Waveform: peak levels 0-1, evenly over the track"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     hidden_at = models.DateTimeField(
         null=True, blank=True, help_text="Deleted: hidden from fans, its history kept"
@@ -106,6 +123,28 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist} – {self.title}"
+
+
+class TrackProcessing(models.Model):
+    """One run of processing an uploaded track: what the file was and how it ended."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="processings")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    error = models.TextField(blank=True, help_text="The reason shown to the artist, or a traceback")
+    probe = models.JSONField(default=dict, blank=True, help_text="What the file turned out to be")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.track} at {self.started_at:%Y-%m-%d %H:%M:%S}: {self.outcome}"
 
 
 class ListenerUser(models.Model):

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics.urls import api_urlpatterns
-from mvsic import accounts, health, track_manage, views
+from mvsic import accounts, artist_tracks, health, track_manage, views
 from mvsic.artist_settings import artist_profile, artist_settings
 from mvsic.tokens import TokenObtainView, TokenRevokeView, TokensRevokeAllView
 
@@ -30,6 +30,18 @@ urlpatterns = [
     ),
     path("search", views.search, name="search"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    path("artists/<slug:slug>/tracks/status/", artist_tracks.artist_tracks, name="artist_tracks"),
+    path("artists/<slug:slug>/tracks/upload/", artist_tracks.track_upload, name="track_upload"),
+    path(
+        "artists/<slug:slug>/tracks/<int:track_id>/retry/",
+        artist_tracks.track_retry,
+        name="track_retry",
+    ),
+    path(
+        "artists/<slug:slug>/tracks/<int:track_id>/delete/",
+        artist_tracks.track_delete,
+        name="track_delete",
+    ),
     path("tracks/<int:track_id>/", views.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/title/", track_manage.track_title, name="track_title"),
     path("tracks/<int:track_id>/order/", track_manage.track_order, name="track_order"),

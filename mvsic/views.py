@@ -1,5 +1,7 @@
 """Fan pages: browse artists and tracks, listen, like. No login needed."""
 
+import mimetypes
+import os
 import re
 
 from django import forms
@@ -106,13 +108,15 @@ def track_detail(request, track_id: int):
 
 
 def track_audio(request, track_id: int):
-    """The track's WAV; honours a single `Range: bytes=` so players can seek (206)."""
+    """The track's playable audio (MP3; WAV for older tracks); honours a single
+    `Range: bytes=` so players can seek (206)."""
     track = get_object_or_404(Track.objects.visible(), pk=track_id)
     try:
         handle = track.audio.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404("Audio file is missing") from exc
     size = handle.size
+    content_type = _content_type(track.audio.name)
     try:
         byte_range = _byte_range_parse(request.headers.get("Range"), size=size)
     except ValueError:
@@ -121,18 +125,26 @@ def track_audio(request, track_id: int):
         response["Content-Range"] = f"bytes */{size}"
         return response
     if byte_range is None:
-        response = FileResponse(handle, content_type="audio/wav")
+        response = FileResponse(handle, content_type=content_type)
     else:
         first, last = byte_range
         handle.seek(first)
         response = FileResponse(
-            _FileSlice(handle, last - first + 1), status=206, content_type="audio/wav"
+            _FileSlice(handle, last - first + 1), status=206, content_type=content_type
         )
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         response["Content-Length"] = str(last - first + 1)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+_CONTENT_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4"}
+
+
+def _content_type(name: str) -> str:
+    extension = os.path.splitext(name)[1].lower()
+    return _CONTENT_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "audio/mpeg"
 
 
 _BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")

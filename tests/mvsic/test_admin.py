@@ -1,6 +1,7 @@
 """Admin: staff see and change only their own artists; deleting a track hides it."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -109,3 +110,27 @@ def test_only_a_superuser_purges_and_the_artists_counters_are_rebuilt(
     assert not Track.objects.filter(pk=track.pk).exists()
     assert not Event.objects.filter(track_id=track.pk).exists()
     assert Artist.objects.get(pk=scene["own"].pk).stats.plays == 0
+
+
+def test_processing_runs_are_listed_with_the_error_of_a_failed_one(scene):
+    from mvsic.models import TrackProcessing
+
+    track = Track.objects.create(artist=scene["own"], title="Upload", status="failed")
+    TrackProcessing.objects.create(
+        track=track, outcome="failed", error="The file holds no audio (png_pipe: video)"
+    )
+    TrackProcessing.objects.create(
+        track=make_track(scene["other"], "Hidden upload"), outcome="failed", error="not yours"
+    )
+    root = Client()
+    root.force_login(make_user(is_staff=True, is_superuser=True))
+    runs = root.get(reverse("admin:mvsic_trackprocessing_changelist")).content.decode()
+    assert "The file holds no audio (png_pipe: video)" in runs
+    detail = root.get(reverse("admin:mvsic_track_change", args=[track.pk])).content.decode()
+    assert "The file holds no audio" in detail  # the track's runs, inline
+    editor = scene["client"]
+    scene["editor"].user_permissions.add(
+        *Permission.objects.filter(codename="view_trackprocessing")
+    )
+    own_runs = editor.get(reverse("admin:mvsic_trackprocessing_changelist")).content.decode()
+    assert "png_pipe" in own_runs and "not yours" not in own_runs
