@@ -97,10 +97,30 @@ def _hour_totals(track_filter: dict, period: Period) -> dict:
     return {"plays": sums["plays"] or 0, "likes": sums["likes"] or 0, "listeners": listeners}
 
 
+def followers_by_day(key: int, period: Period) -> dict:
+    """An artist's followers at the end of each day of the period, from its followers now
+    and the daily changes since the period began (kept in the artist's "followers" rollup)."""
+    stats = ArtistStats.objects.filter(artist_id=key).only("followers").first()
+    changes = dict(
+        Rollup.objects.filter(
+            scope="a", key=key, span="d", metric="followers", start__gte=period.first_day
+        ).values_list("start", "n")
+    )
+    now = stats.followers if stats else 0
+    at_end = now - sum(n for day, n in changes.items() if day > period.last_day)
+    out = {}
+    for day in reversed(list(period.days())):
+        out[day] = at_end
+        at_end -= changes.get(day, 0)
+    return out
+
+
 def totals_get(
     scope: str, key: int, period: Period, track_filter: dict, sums: dict | None = None
 ) -> dict:
-    """The period's totals; `sums`: its rollups when the caller has read them already."""
+    """The period's totals; `sums`: its rollups when the caller has read them already. An
+    artist's also have its followers at the period's end and their net change in it (for
+    24h: over the local days the 24 hours touch)."""
     sums = _sums(scope, [key], period) if sums is None else sums
     filtered = {r: sums.get((key, "filtered", r), 0) for r in FilterReason.values}
     listeners, new = _listeners(scope, key, period)
@@ -120,6 +140,14 @@ def totals_get(
         "new_listeners": new,
         "returning_listeners": max(figures["listeners"] - new, 0),
         "filtered": {r: n for r, n in filtered.items() if n},
+        **(
+            {
+                "followers": followers_by_day(key, period)[period.last_day],
+                "followers_gained": sums.get((key, "followers", ""), 0),
+            }
+            if scope == "a"
+            else {}
+        ),
     }
 
 
@@ -154,9 +182,11 @@ def series_get(
     found: dict = defaultdict(int)
     for day, metric, n in rows:
         found[(day, metric)] = n
+    followers = followers_by_day(key, period) if scope == "a" else {}
     return [
         {"hour": _day_start(period, d), "day": d.isoformat(),
-         "plays": found[(d, "plays")], "likes": found[(d, "likes")]}
+         "plays": found[(d, "plays")], "likes": found[(d, "likes")],
+         **({"followers": followers[d]} if followers else {})}
         for d in period.days()
     ]  # fmt: skip
 

@@ -169,6 +169,7 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None, params=None
     return {
         "artist": {"slug": artist.slug, "name": artist.name},
         **_stats_fields(stats),
+        "followers": stats.followers if stats else 0,
         **_recent({"track__artist": artist}, now=now),
         **_filtered_fields({"track__artist": artist}, now=now),
         "generated_at": now.isoformat(),

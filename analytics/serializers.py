@@ -80,6 +80,9 @@ class HourSerializer(serializers.Serializer):
     day = serializers.DateField(required=False, help_text="The local day (daily points)")
     plays = serializers.IntegerField()
     likes = serializers.IntegerField()
+    followers = serializers.IntegerField(
+        required=False, help_text="An artist's daily points: its followers at the day's end"
+    )
 
 
 # A query parameter that was wrong, by its name.
@@ -126,6 +129,14 @@ PeriodTotalsSerializer = type(
         "new_listeners": serializers.IntegerField(help_text="First heard in the period"),
         "returning_listeners": serializers.IntegerField(),
         "filtered": FilteredSerializer(),
+        "followers": serializers.IntegerField(
+            required=False, help_text="An artist's: its followers at the period's end"
+        ),
+        "followers_gained": serializers.IntegerField(
+            required=False,
+            help_text="An artist's: the net change of its followers over the period's local "
+            "days (follows minus unfollows, each fan's latest state counted)",
+        ),
     },
 )
 
@@ -208,4 +219,5 @@ class TrackFiguresSerializer(FiguresSerializer):
 
 
 class ArtistStatsSerializer(TrackStatsSerializer):
+    followers = serializers.IntegerField(help_text="Fans following the artist now")
     tracks = TrackFiguresSerializer(many=True)

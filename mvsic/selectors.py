@@ -46,6 +46,14 @@ def tracks_trending_list(*, limit: int = 10) -> list[Track]:
     )
 
 
+def artist_followed_get(*, artist: Artist, listener: str) -> bool:
+    """Whether this listener follows the artist: the latest follow state the analytics app
+    keeps under the reverse relation `follow_states`."""
+    return (
+        bool(listener) and artist.follow_states.filter(listener=listener, following=True).exists()
+    )
+
+
 def artist_tracks_list(*, artist: Artist) -> QuerySet[Track]:
     # `stats` is the public counter row kept by the analytics app (may be missing).
     return artist.tracks.visible().select_related("stats").order_by("position", "title")

@@ -31,12 +31,13 @@ def artist_index(request):
 
 
 def artist_detail(request, slug: str):
-    artist = get_object_or_404(Artist, slug=slug)
+    artist = get_object_or_404(Artist.objects.select_related("stats"), slug=slug)
     return render(
         request,
         "mvsic/artist_detail.html",
         {
             "artist": artist,
+            "followed": selectors.artist_followed_get(artist=artist, listener=request.listener_id),
             "tags": artist.tags.all(),
             "tracks": selectors.artist_tracks_list(artist=artist),
             "can_manage": artist_is_managed_by(artist=artist, user=request.user),

@@ -34,6 +34,9 @@ def stats_csv(data: dict, *, table: str, name: str) -> StreamingHttpResponse:
              *((previous[i]["plays"], previous[i]["likes"]) if i < len(previous) else ("", "")))
             for i, p in enumerate(data["series"])
         )  # fmt: skip
+        if "artist" in data and point == "day":  # an artist's followers at each day's end
+            columns.append("followers")
+            rows = ((*row, p["followers"]) for row, p in zip(rows, data["series"], strict=True))
     elif table == "tracks":
         columns = TRACK_COLUMNS
         rows = (

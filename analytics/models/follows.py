@@ -44,9 +44,12 @@ class FollowEvent(models.Model):
 
 
 class FollowState(models.Model):
-    """A listener's latest follow or unfollow of an artist, by (ts, received_at, event id)."""
+    """A listener's latest follow or unfollow of an artist, by (ts, received_at, event id);
+    the artist page reads it through `artist.follow_states` (the catalog imports no analytics)."""
 
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
+    artist = models.ForeignKey(
+        Artist, on_delete=models.CASCADE, related_name="follow_states", db_index=False
+    )
     listener = models.CharField(max_length=64)
     following = models.BooleanField()
     ts = models.DateTimeField()

@@ -22,8 +22,8 @@
   var chartBox = root.querySelector("[data-chart]");
   var numberFormat = new Intl.NumberFormat();
   var percentFormat = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 0 });
-  var FIGURES = ["plays", "likes", "listeners", "plays_24h", "likes_24h", "listeners_24h"];
-  var PERIOD_FIGURES = ["plays", "likes", "listeners"];
+  var FIGURES = ["plays", "likes", "listeners", "followers", "plays_24h", "likes_24h", "listeners_24h"];
+  var PERIOD_FIGURES = ["plays", "likes", "listeners", "followers_gained"];
   var PERIOD_WORDS = {
     "24h": "24 hours", "7d": "7 days", "28d": "28 days", "12m": "12 months",
   };

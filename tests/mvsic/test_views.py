@@ -385,3 +385,25 @@ def test_pages_load_no_third_party_resources(client, audio_track):
     for path in ("/", f"/artists/{track.artist.slug}/", f"/tracks/{track.id}/", "/dashboard/"):
         page = html(client.get(path, follow=True))
         assert "https://" not in page and "http://" not in page and "//cdn" not in page, path
+
+
+# --- follow button ---------------------------------------------------------------------------
+def test_artist_page_shows_the_fans_follow_state_and_followers(client):
+    from analytics.models import ArtistStats, FollowState
+
+    artist = make_artist("Followed")
+    ArtistStats.objects.create(artist=artist, followers=3)
+    client.get("/")
+    listener = client.cookies[settings.MVSIC_LISTENER_COOKIE].value.split(":")[0]
+    page = html(client.get(f"/artists/{artist.slug}/"))
+    assert 'aria-pressed="false"' in page and ">Follow<" in page
+    assert 'data-count="followers">3<' in page
+    assert f'data-artist="{artist.id}"' in page and "mvsic/follow" in page
+
+    now = timezone.now()
+    FollowState.objects.create(
+        artist=artist, listener=listener, following=True, ts=now, received_at=now,
+        event_id="6f1c1a52-3c1e-4d1b-9b7e-2a6a3b0b9d11",
+    )  # fmt: skip
+    page = html(client.get(f"/artists/{artist.slug}/"))
+    assert 'aria-pressed="true"' in page and ">Following<" in page

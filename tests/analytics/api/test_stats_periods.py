@@ -137,3 +137,46 @@ def test_strangers_get_no_csv(scene):
     stranger.force_login(make_user("stranger"))
     assert stranger.get(url(artist, format="csv", table="series")).status_code == 403
     assert stranger.get(f"/api/v1/artists/{artist.slug}/events/").status_code == 403
+
+
+def follow_payload(artist, kind: str, listener: str, ts: str) -> dict:
+    payload = make_payload(None, kind, listener, ts=ts)
+    payload.update({"track": None, "artist": artist.id})
+    return payload
+
+
+def test_followers_now_over_the_period_and_by_day(scene):
+    artist, _, browser = scene
+    events_count(
+        payloads=[
+            follow_payload(artist, "follow", "old-fan", at(20)),
+            follow_payload(artist, "follow", "fan-1", at(3)),
+            follow_payload(artist, "follow", "fan-2", at(2)),
+            follow_payload(artist, "unfollow", "old-fan", at(1)),
+            follow_payload(artist, "follow", "fan-3", at(0.01)),
+        ]
+    )
+
+    body = browser.get(url(artist, period="7d")).json()
+
+    assert body["followers"] == 3
+    assert (body["period"]["followers"], body["period"]["followers_gained"]) == (3, 2)
+    assert (body["previous"]["followers"], body["previous"]["followers_gained"]) == (1, 0)
+    by_day = browser.get(url(artist, period="28d")).json()["series"]
+    assert [p["followers"] for p in by_day][-4:] == [2, 3, 2, 3]
+    assert by_day[0]["followers"] == 0 and by_day[10]["followers"] == 1
+
+    csv_body = browser.get(url(artist, period="28d", format="csv", table="series"))
+    rows = list(csv.reader(io.StringIO(b"".join(csv_body.streaming_content).decode())))
+    assert rows[0][0].startswith("day (UTC, 28d: ")
+    assert rows[0][-1] == "followers" and rows[-1][-1] == "3"
+
+
+def test_the_dashboard_shows_followers(scene):
+    artist, _, browser = scene
+    events_count(payloads=[follow_payload(artist, "follow", "fan-1", at(1))])
+
+    page = browser.get(f"/dashboard/{artist.slug}/").content.decode()
+
+    assert 'data-figure="followers" data-value="1"' in page
+    assert 'data-figure="period_followers_gained" data-value="1"' in page
