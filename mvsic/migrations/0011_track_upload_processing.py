@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mvsic', '0008_tags'),
+        ('mvsic', '0010_search_indexes'),
     ]
 
     operations = [
