@@ -59,6 +59,12 @@ def artist_tracks_list(*, artist: Artist) -> QuerySet[Track]:
     return artist.tracks.visible().select_related("stats").order_by("position", "title")
 
 
+def artist_tracks_page_get(*, artist: Artist, number) -> Page:
+    """One page of the artist's published tracks in its order (bad numbers handled as on
+    the artists' list): a count and one page, however many tracks it has."""
+    return Paginator(artist_tracks_list(artist=artist), TRACKS_PER_PAGE).get_page(number)
+
+
 def artist_tracks_manage_list(*, artist: Artist) -> QuerySet[Track]:
     """Every track of the artist, published or not, in the artist page's order."""
     return artist.tracks.order_by("position", "title")

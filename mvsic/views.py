@@ -39,7 +39,9 @@ def artist_detail(request, slug: str):
             "artist": artist,
             "followed": selectors.artist_followed_get(artist=artist, listener=request.listener_id),
             "tags": artist.tags.all(),
-            "tracks": selectors.artist_tracks_list(artist=artist),
+            "tracks": selectors.artist_tracks_page_get(
+                artist=artist, number=request.GET.get("page")
+            ),
             "can_manage": artist_is_managed_by(artist=artist, user=request.user),
         },
     )
