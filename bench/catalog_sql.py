@@ -1,5 +1,5 @@
 # ruff: noqa: S608 -- the statements are built from constants; values are parameters.
-"""A catalog at scale, made in bulk with SQL: artists and their tracks from generate_series,
+"""A catalog at scale, made in bulk with SQL: artists, their tags and tracks from generate_series,
 events spread over a year (most on a few popular tracks), and the counters the fan pages read
 (hours, a track's and an artist's totals) rebuilt from them as the workers would keep them."""
 
@@ -47,6 +47,21 @@ WHERE a.slug LIKE '{PREFIX}%%'
 ORDER BY a.id, j
 """
 
+# Tags of the generated artists: three each of fifty (about 600 artists a tag at full size).
+TAGS = 50
+TAGS_SQL = [
+    f"""INSERT INTO mvsic_tag (name, slug)
+        SELECT initcap(w), '{PREFIX}' || w FROM unnest(%(words)s::text[]) w""",
+    f"""INSERT INTO mvsic_artist_tags (artist_id, tag_id)
+        SELECT a.id, t.id
+        FROM mvsic_artist a CROSS JOIN generate_series(0, 2) k
+        JOIN (SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM mvsic_tag
+              WHERE slug LIKE '{PREFIX}%%') t ON t.n = (a.id * 7 + k * 17) %% {TAGS}
+        WHERE a.slug LIKE '{PREFIX}%%'""",
+]
+# The tag the most generated artists have.
+POPULAR_TAG = PREFIX + WORDS[0]
+
 # Events on every track (ids need not be contiguous), skewed: random()^3 gives a tenth of the
 # tracks about half of the events.
 EVENTS_SQL = """
@@ -82,6 +97,8 @@ COUNTERS_SQL = [
 
 ANALYZED = [
     "mvsic_artist",
+    "mvsic_tag",
+    "mvsic_artist_tags",
     "mvsic_track",
     "analytics_event",
     "analytics_trackhour",
@@ -96,6 +113,8 @@ def catalog_add(*, artists: int, per_artist: int) -> float:
     began = time.monotonic()
     sql(ARTISTS_SQL, {"artists": artists, "words": WORDS})
     sql(TRACKS_SQL, {"per_artist": per_artist, "words": WORDS})
+    sql(TAGS_SQL[0], {"words": WORDS[:TAGS]})
+    sql(TAGS_SQL[1], {})
     return time.monotonic() - began
 
 
@@ -146,6 +165,13 @@ def catalog_drop() -> None:
     """Remove the generated artists and their tracks (after the analytics tables that refer
     to them were emptied), so that later runs on this database start from the demo."""
     generated = [f"{PREFIX}%"]
+    sql(
+        "DELETE FROM mvsic_artist_tags WHERE artist_id IN "
+        "(SELECT id FROM mvsic_artist WHERE slug LIKE %s) "
+        "OR tag_id IN (SELECT id FROM mvsic_tag WHERE slug LIKE %s)",
+        generated * 2,
+    )
+    sql("DELETE FROM mvsic_tag WHERE slug LIKE %s", generated)
     sql(
         "DELETE FROM mvsic_track WHERE artist_id IN "
         "(SELECT id FROM mvsic_artist WHERE slug LIKE %s)",

@@ -217,6 +217,11 @@ def _catalog(cat: dict, rows: list, targets: list) -> None:
         )
     )
     for page, m in cat["pages"].items():
+        if "ratio" not in m:
+            rows.append(
+                (f"catalog {page} {m['path']}", "", f"at scale {m['big_rps']:.0f} req/s", "")
+            )
+            continue
         rows.append(
             (
                 f"catalog {page} {m['path']}",

@@ -13,12 +13,21 @@ from mvsic import selectors
 from mvsic.members import artist_is_managed_by
 from mvsic.models import Artist, Track
 
+# The home page's list of new artists is rendered once per this many seconds (and process):
+# its cards, tags and pictures are most of the page's work.
+NEW_ARTISTS_CACHE_SECONDS = 30
+
 
 def home(request):
     return render(
         request,
         "mvsic/home.html",
-        {"artists": selectors.artists_new_list(), "trending": selectors.tracks_trending_list()},
+        {
+            # A callable: the template reads it only when its cached part has expired.
+            "artists": selectors.artists_new_list,
+            "artists_cache_seconds": NEW_ARTISTS_CACHE_SECONDS,
+            "trending": selectors.tracks_trending_list(),
+        },
     )
 
 

@@ -42,6 +42,10 @@ def _integrity_caches_clear():
     ):
         cache.clear()
     integrity.lists_changed()
+    # Django's cache too (the home page's cached parts, a shared rate limit).
+    from django.core.cache import cache as django_cache
+
+    django_cache.clear()
 
 
 # --- factories -------------------------------------------------------------------------------
