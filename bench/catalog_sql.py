@@ -37,9 +37,10 @@ ORDER BY i
 # A track per (artist, j): the first word differs for each j, so titles are unique per artist;
 # one in a hundred is hidden (deleted), as in a catalog that has lived a while.
 TRACKS_SQL = f"""
-INSERT INTO mvsic_track (artist_id, title, audio, duration, position, created_at, hidden_at)
+INSERT INTO mvsic_track (artist_id, title, audio, original, duration, position, status, failure,
+                         peaks, created_at, hidden_at)
 SELECT a.id, initcap(w[1 + (j + a.id) %% 100]) || ' ' || w[1 + (j * 7 + a.id * 3) %% 100],
-       'tracks/none.wav', 60 + (a.id + j) %% 240, j, now(),
+       'tracks/none.wav', '', 60 + (a.id + j) %% 240, j, 'ready', '', '[]', now(),
        CASE WHEN (a.id * 31 + j) %% 100 = 0 THEN now() END
 FROM mvsic_artist a CROSS JOIN generate_series(0, %(per_artist)s - 1) j,
      (SELECT %(words)s::text[] AS w) words

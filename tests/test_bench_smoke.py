@@ -69,7 +69,7 @@ def test_bench_smoke_counts_are_exact(tmp_path):
     assert catalog["big"]["artists"] >= catalog["artists"]
     assert catalog["big"]["tracks"] >= catalog["tracks"]
     assert catalog["big"]["events"] == catalog["events"]
-    assert set(catalog["ratios"]) >= {"home", "artist", "track", "tag"}
+    assert set(catalog["ratios"]) >= {"home", "artist", "track", "tag", "search"}
     assert all(p["big_rps"] > 0 for p in catalog["pages"].values())
     assert "PASS" in results["table"] or "MISS" in results["table"]
     assert "filtered (stored, not credited): http=" in results["table"]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bench.catalog_sql import (
     POPULAR_TAG,
+    WORDS,
     catalog_add,
     catalog_drop,
     counters_rebuild,
@@ -21,6 +22,7 @@ ROUNDS = 7  # interleaved rounds of every page on both catalogs
 GOAL = 0.8  # a page at scale serves at least this share of its rate with the demo catalog
 SMALL_EVENTS = 10_000  # the demo catalog's last week
 DEMO_TAG = "demo"  # the demo artists' tag, the same three artists in both catalogs
+DEMO_SEARCH = "aurora"  # a demo artist's name: no generated artist or track has it
 
 
 def run(args, mode, seed_info, results) -> None:
@@ -67,8 +69,9 @@ def run(args, mode, seed_info, results) -> None:
 
 
 def _demo_urls() -> dict[str, dict]:
-    """The pages timed: the same URLs on both catalogs (the demo's artist, track and a tag
-    its artists share), and at scale only the page of a tag some 600 artists have."""
+    """The pages timed: the same URLs on both catalogs (the demo's artist, track, a tag its
+    artists share, a search for one of them), and at scale only the page of a tag some 600
+    artists have and a search for a word in hundreds of names and thousands of titles."""
     from mvsic.demo import demo_catalog_ensure
     from mvsic.models import Artist, Tag
 
@@ -81,7 +84,9 @@ def _demo_urls() -> dict[str, dict]:
         "artist": {"path": f"/artists/{artist.slug}/"},
         "track": {"path": f"/tracks/{artist.tracks[0].id}/"},
         "tag": {"path": f"/tags/{DEMO_TAG}/"},
+        "search": {"path": f"/search?q={DEMO_SEARCH}"},
         "tag_popular": {"path": f"/tags/{POPULAR_TAG}/", "only": "big"},
+        "search_common": {"path": f"/search?q={WORDS[0]}", "only": "big"},
     }
 
 
