@@ -18,6 +18,8 @@ def dashboard(request):
     artists = list(selectors.artist_list_for_user(user=request.user))
     if len(artists) == 1:
         return redirect("analytics:artist_dashboard", slug=artists[0].slug)
+    if not artists and not request.user.is_staff:
+        return redirect("analytics:fan")  # a fan's account: their own page
     return render(request, "analytics/dashboard_index.html", {"artists": artists})
 
 

@@ -52,14 +52,14 @@ class SignupForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect("analytics:fan")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = account_create(
             email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("home")
+        return redirect("analytics:fan")
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -79,9 +79,9 @@ def test_staff_get_the_list_of_artists(scene):
     assert "The Members" in html and "The Strangers" in html
 
 
-def test_a_user_of_no_artist_gets_an_empty_list(scene):
-    response = logged_in(make_user()).get("/dashboard/")
-    assert response.status_code == 200
+def test_a_user_of_no_artist_goes_to_their_fans_page(scene):
+    response = logged_in(make_user()).get("/dashboard/", follow=True)
+    assert response.redirect_chain == [("/me/", 302)]
     assert "The Members" not in response.content.decode()
 
 
