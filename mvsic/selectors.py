@@ -1,7 +1,7 @@
 """Reads of the catalog for the fan pages."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 
 from mvsic.models import Artist, Tag, Track
 
@@ -68,6 +68,12 @@ def artist_tracks_page_get(*, artist: Artist, number) -> Page:
 def artist_tracks_manage_list(*, artist: Artist) -> QuerySet[Track]:
     """Every track of the artist, published or not, in the artist page's order."""
     return artist.tracks.order_by("position", "title")
+
+
+def track_position_next(*, artist: Artist) -> int:
+    """The position that puts a new track last on the artist's page."""
+    last = artist.tracks.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
 
 
 def track_title_taken(*, track: Track, title: str) -> bool:

@@ -7,12 +7,12 @@ from celery import current_app
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
 from mvsic.listeners import listener_new
 from mvsic.models import AccountListener, Artist, ListenerUser, Tag, Track
+from mvsic.selectors import track_position_next
 
 
 def artist_create(*, name: str, slug: str, bio: str = "", members: Iterable = ()) -> Artist:
@@ -77,8 +77,8 @@ def artist_tags_set(*, artist: Artist, tags: dict[str, str]) -> None:
 
 def track_create(*, artist: Artist, title: str, audio: bytes, duration: float) -> Track:
     """Create a track and store its audio (WAV bytes) in the media storage."""
-    last = artist.tracks.aggregate(last=Max("position"))["last"]
-    track = Track(artist=artist, title=title, duration=duration, position=(last or 0) + 1)
+    position = track_position_next(artist=artist)
+    track = Track(artist=artist, title=title, duration=duration, position=position)
     _audio_store(track=track, audio=audio)
     track.save()
     return track
@@ -108,8 +108,8 @@ def track_move(*, track: Track, offset: int) -> None:
             .order_by("position", "title")
         )
         index = next(i for i, t in enumerate(tracks) if t.id == track.id)
-        published = tracks[index].hidden_at is None
-        peers = [i for i, t in enumerate(tracks) if (t.hidden_at is None) == published]
+        published = _is_published(tracks[index])
+        peers = [i for i, t in enumerate(tracks) if _is_published(t) == published]
         rank = min(max(peers.index(index) + offset, 0), len(peers) - 1)
         tracks.insert(peers[rank], tracks.pop(index))
         changed = []
@@ -118,6 +118,10 @@ def track_move(*, track: Track, offset: int) -> None:
                 moved.position = position
                 changed.append(moved)
         Track.objects.bulk_update(changed, ["position"])
+
+
+def _is_published(track: Track) -> bool:
+    return track.hidden_at is None and track.status == Track.Status.READY
 
 
 def track_publish_set(*, track: Track, published: bool) -> Track:

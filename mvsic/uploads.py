@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from mvsic.audio import OUTPUT_EXTENSION, AudioRejected, audio_process
 from mvsic.models import Artist, Track, TrackProcessing
+from mvsic.selectors import track_position_next
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ INTERNAL_FAILURE = (
 def track_upload(*, artist: Artist, title: str, upload) -> Track:
     """Create a track from an uploaded file (on disk: moved, never read into memory) and
     queue its processing once the transaction commits."""
-    track = Track(artist=artist, title=title, status=Track.Status.PROCESSING)
+    position = track_position_next(artist=artist)  # last on the artist's page
+    track = Track(artist=artist, title=title, status=Track.Status.PROCESSING, position=position)
     extension = os.path.splitext(upload.name)[1].lower()
     track.original.save(_file_name(track, extension), upload, save=False)
     track.save()

@@ -138,3 +138,24 @@ def test_a_new_track_goes_last(settings, tmp_path):
     track = track_create(artist=artist, title="Alpha", audio=b"RIFF", duration=1.0)
     assert fan_titles(artist) == ["Zed", "Alpha"]
     assert track.position == 1
+
+
+def test_an_upload_goes_last_and_tracks_not_ready_are_shown_as_such(band, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mvsic.uploads import track_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    member, artist, (a, b, c, d) = band
+    upload = SimpleUploadedFile("new.wav", b"RIFF....WAVE", content_type="audio/wav")
+    new = track_upload(artist=artist, title="Fresh", upload=upload)
+    assert new.position == 1 + max(t.position for t in (a, b, c, d))
+    client = logged_in(member)
+    page = client.get(f"/artists/{artist.slug}/tracks/").content.decode()
+    assert "Processing: fans hear it once it is processed" in page
+    assert f'action="/tracks/{new.id}/publish/"' not in page
+    # D is already the last track fans see: it stays, the unready track does not count.
+    client.post(f"/tracks/{d.id}/order/", {"direction": "down"})
+    assert [t.title for t in artist.tracks.order_by("position")] == ["A", "B", "C", "D", "Fresh"]
+    client.post(f"/tracks/{new.id}/order/", {"direction": "up"})  # among unready ones: stays
+    assert fan_titles(artist) == ["A", "B", "C", "D"]
