@@ -10,6 +10,8 @@ from analytics.models import (
     BlockKind,
     Event,
     FilteredHour,
+    FollowEvent,
+    FollowState,
     IngestKey,
     LikeState,
     PipelineHealth,
@@ -132,7 +134,7 @@ class TrackStatsAdmin(TrackDataAdmin):
 class ArtistStatsAdmin(TrackDataAdmin):
     artist_path = "artist"
 
-    list_display = ["artist", "plays", "likes", "listeners", "updated_at"]
+    list_display = ["artist", "plays", "likes", "listeners", "followers", "updated_at"]
     search_fields = ["artist__name"]
     ordering = ["-plays"]
 
@@ -150,6 +152,26 @@ class LikeStateAdmin(TrackDataAdmin):
     list_display = ["track", "listener", "liked", "ts"]
     list_filter = ["liked", ("track__artist", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["listener", "track__title"]
+
+
+@admin.register(FollowEvent)
+class FollowEventAdmin(TrackDataAdmin):
+    artist_path = "artist"
+
+    list_display = ["id", "type", "artist", "listener", "ts", "reason", "address"]
+    list_filter = ["type", "reason", ("artist", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=id", "listener", "=address", "artist__name"]
+    date_hierarchy = "ts"
+    list_select_related = ["artist"]
+
+
+@admin.register(FollowState)
+class FollowStateAdmin(TrackDataAdmin):
+    artist_path = "artist"
+
+    list_display = ["artist", "listener", "following", "ts"]
+    list_filter = ["following", ("artist", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["listener", "artist__name"]
 
 
 @admin.register(PoisonEvent)

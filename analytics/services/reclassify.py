@@ -9,13 +9,23 @@ locked and rebuilds the counters from the reasons afterwards.
 from itertools import islice
 
 from analytics.bots import user_agent_is_bot
-from analytics.models import AddressHour, Event, ListenerHourUse, UserAgent
+from analytics.models import (
+    AddressFollows,
+    AddressHour,
+    Event,
+    FollowEvent,
+    ListenerHourUse,
+    UserAgent,
+)
 from analytics.payloads import CountableEvent
+from analytics.services.follows import follows_classify
 from analytics.services.integrity import events_classify, lists_changed
 from analytics.services.limits import TrackInfo
 from mvsic.models import Track
 
 CHUNK = 5000
+FOLLOW_FIELDS = ("id", "type", "artist_id", "listener", "ts", "received_at", "source",
+                 "address", "user_agent__text", "reason")  # fmt: skip
 FIELDS = (
     "id", "type", "track_id", "listener", "ts", "received_at", "seconds", "source", "address",
     "user_agent__text", "reason",
@@ -24,7 +34,7 @@ FIELDS = (
 
 def events_reclassify() -> int:
     """Store every event's reason as the rules decide it now; returns how many changed."""
-    for model in (ListenerHourUse, AddressHour):
+    for model in (ListenerHourUse, AddressHour, AddressFollows):
         model.objects.all().delete()
     lists_changed()
     _user_agents_reclassify()
@@ -49,6 +59,32 @@ def events_reclassify() -> int:
     for reason, ids in sorted(moved.items()):
         for start in range(0, len(ids), CHUNK):
             Event.objects.filter(id__in=ids[start : start + CHUNK]).update(reason=reason)
+    return sum(len(ids) for ids in moved.values()) + _follows_reclassify(bots)
+
+
+def _follows_reclassify(bots: dict[str, bool]) -> int:
+    """The same for follows and unfollows, by their own rules (services.follows)."""
+    rows = (
+        FollowEvent.objects.order_by("ts", "received_at", "id")
+        .values_list(*FOLLOW_FIELDS)
+        .iterator(CHUNK)
+    )
+    moved: dict[str, list] = {}
+    while chunk := list(islice(rows, CHUNK)):
+        events, stored = [], {}
+        for pk, kind, artist, listener, ts, received_at, source, address, agent, reason in chunk:
+            events.append(
+                CountableEvent(pk, kind, None, listener, ts, received_at, None, source,
+                               address=address, user_agent=agent, artist_id=artist)
+            )  # fmt: skip
+            stored[pk] = reason
+        reasons = follows_classify(events=events, bots=bots)
+        for event in events:
+            if stored[event.id] != (wanted := reasons.get(event.id, "")):
+                moved.setdefault(wanted, []).append(event.id)
+    for reason, ids in sorted(moved.items()):
+        for start in range(0, len(ids), CHUNK):
+            FollowEvent.objects.filter(id__in=ids[start : start + CHUNK]).update(reason=reason)
     return sum(len(ids) for ids in moved.values())
 
 

@@ -73,6 +73,16 @@
     };
   }
 
+  // Net new followers may be negative: "+3 vs ...", the difference, not a percentage.
+  function differenceText(current, previous, against) {
+    var change = (Number(current) || 0) - (Number(previous) || 0);
+    if (change === 0) return { text: "no change vs " + against, trend: "flat" };
+    return {
+      text: (change > 0 ? "+" : "−") + numberFormat.format(Math.abs(change)) + " vs " + against,
+      trend: change > 0 ? "up" : "down",
+    };
+  }
+
   function renderFigures(stats) {
     FIGURES.forEach(function (name) {
       setFigure(name, stats[name]);
@@ -89,7 +99,8 @@
         el.dataset.trend = "";
         return;
       }
-      var delta = deltaText(period[name], previous[name], against);
+      var delta = (name === "followers_gained" ? differenceText : deltaText)(
+        period[name], previous[name], against);
       el.textContent = delta.text;
       el.dataset.trend = delta.trend;
       el.title = "Compared with " + previous.from + " – " + previous.to + ": " +

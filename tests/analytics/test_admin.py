@@ -98,3 +98,15 @@ def test_ingest_keys_are_revoked_from_the_admin_never_shown(admin_client):
     assert "partner" in listing.content.decode() and key not in listing.content.decode()
     admin_client.post(url, {"action": "revoke", "_selected_action": [row.pk]}, follow=True)
     assert IngestKey.objects.get(name="partner").revoked_at is not None
+
+
+def test_follow_events_and_states_are_listed_read_only(admin_client):
+    track = make_track()
+    payload = make_payload(None, "follow", "needle")
+    payload.update({"track": None, "artist": track.artist_id})
+    events_count(payloads=[payload])
+    listing = admin_client.get(reverse("admin:analytics_followevent_changelist"), {"q": "needle"})
+    assert listing.status_code == 200 and payload["id"] in listing.content.decode()
+    states = admin_client.get(reverse("admin:analytics_followstate_changelist"))
+    assert states.status_code == 200 and "needle" in states.content.decode()
+    assert admin_client.get(reverse("admin:analytics_followevent_add")).status_code == 403

@@ -205,3 +205,20 @@ def test_drift_in_followers_is_reported_and_fixed():
     assert followers(artist) == 3
     assert daily(artist) == {date(2026, 3, 1): 3}
     assert counts_reconcile().drift == 0
+
+
+def test_fix_re_applies_the_rules_to_stored_follows():
+    """A block added later filters the follows the listener sent before, once --fix runs."""
+    artist = make_artist()
+    events_count(payloads=[follow(artist, listener=f"fan-{i}") for i in range(3)])
+    Block.objects.create(kind="listener", value="fan-0")
+    lists_changed()
+    assert counts_reconcile().drift == 0  # the check trusts the stored reasons
+
+    assert counts_reconcile(fix=True).fixed
+
+    assert FollowEvent.objects.get(listener="fan-0").reason == "blocked"
+    assert followers(artist) == 2
+    assert daily(artist) == {date(2026, 3, 1): 2}
+    assert not FollowState.objects.filter(listener="fan-0").exists()
+    assert counts_reconcile().drift == 0
