@@ -54,7 +54,7 @@ def main() -> int:
                     time.sleep(0.2)
             page.fill("input[name=username]", ARTIST)
             page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit], input[type=submit]")
+            page.click("main button[type=submit], main input[type=submit]")
             page.goto(f"{base}/dashboard/{ARTIST}/?period=12m&compare=year")
             page.wait_for_timeout(1500)  # the chart draws after the page loads
             OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def test_a_fans_play_and_like_reach_the_open_dashboard_without_reload(
     dashboard.goto(f"{live_server.url}/accounts/login/")
     dashboard.fill("input[name=username]", artist["username"])
     dashboard.fill("input[name=password]", artist["password"])
-    dashboard.click("button[type=submit]")
+    dashboard.click("main button[type=submit]")
     dashboard.wait_for_url(f"**/dashboard/{artist['slug']}/")
     assert figures(dashboard) == dict.fromkeys(FIGURES, "0")
     dashboard.evaluate("window.mvsicSamePage = true")
@@ -208,7 +208,7 @@ def test_the_dashboard_says_when_a_refresh_fails_and_recovers(demo, chromium, li
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", artist["username"])
     page.fill("input[name=password]", artist["password"])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"**/dashboard/{artist['slug']}/")
 
     page.route("**/api/v1/artists/*/stats/", lambda route: route.abort())
@@ -287,7 +287,7 @@ def test_pages_run_under_their_content_security_policy(demo, chromium, live_serv
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", artist["username"])
     page.fill("input[name=password]", artist["password"])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"**/dashboard/{artist['slug']}/")
     page.wait_for_selector("[data-chart] canvas")  # uPlot drew the chart
     page.wait_for_timeout(1500)  # a refresh of the figures in place

@@ -47,7 +47,7 @@ def test_a_period_is_picked_with_the_keyboard_on_a_narrow_screen(
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "ada")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.goto(f"{live_server.url}/dashboard/{artist.slug}/")
     page.wait_for_selector("[data-chart] canvas")
     assert "Last 7 days" in page.text_content("[data-period-heading]")
