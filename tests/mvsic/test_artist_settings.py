@@ -179,3 +179,11 @@ def test_the_profile_form_needs_its_csrf_token(media):
     assert accepted.status_code == 302
     artist.refresh_from_db()
     assert artist.name == "Mine"
+
+
+def test_the_dashboard_links_to_the_profile_and_tracks_pages():
+    member = make_user("member")
+    artist = make_artist("Linked", members=[member])
+    page = logged_in(member).get(f"/dashboard/{artist.slug}/").content.decode()
+    for url in (f"/artists/{artist.slug}/settings/", f"/artists/{artist.slug}/tracks/"):
+        assert f'href="{url}"' in page
