@@ -362,3 +362,80 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
+
+/*
+ * Level and waveform. Every track plays at about the same loudness: its measured integrated
+ * loudness (data-loudness, LUFS) is brought towards TARGET_LUFS by the volume, never above
+ * 1.0 (a quiet track is left as it is). The waveform (data-peaks on a [data-waveform]
+ * canvas) shows the track's peak levels with the part played so far, and a click seeks.
+ */
+(function () {
+  "use strict";
+
+  var TARGET_LUFS = -14;
+
+  function levelApply(root, audio) {
+    var loudness = parseFloat(root.dataset.loudness);
+    if (!isFinite(loudness)) return;
+    audio.volume = Math.min(1, Math.pow(10, (TARGET_LUFS - loudness) / 20));
+    root.dataset.gain = audio.volume.toFixed(3);
+  }
+
+  function Waveform(canvas, audio) {
+    this.canvas = canvas;
+    this.audio = audio;
+    this.peaks = canvas.dataset.peaks.split(",").map(parseFloat);
+    var self = this;
+    ["timeupdate", "seeked", "loadedmetadata", "ended"].forEach(function (name) {
+      audio.addEventListener(name, function () { self.draw(); });
+    });
+    window.addEventListener("resize", function () { self.draw(); });
+    canvas.addEventListener("click", function (event) {
+      var duration = audio.duration;
+      if (!isFinite(duration) || duration <= 0) return;
+      var box = canvas.getBoundingClientRect();
+      audio.currentTime = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width)) * duration;
+    });
+    this.draw();
+  }
+
+  Waveform.prototype.draw = function () {
+    var canvas = this.canvas;
+    var ratio = window.devicePixelRatio || 1;
+    var width = canvas.clientWidth || 300;
+    var height = canvas.clientHeight || 48;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    var context = canvas.getContext("2d");
+    if (!context) return;
+    context.scale(ratio, ratio);
+    context.clearRect(0, 0, width, height);
+    var duration = this.audio.duration;
+    var played = isFinite(duration) && duration > 0 ? this.audio.currentTime / duration : 0;
+    var count = this.peaks.length;
+    var bar = width / count;
+    for (var i = 0; i < count; i++) {
+      var level = Math.max(0.02, Math.min(1, this.peaks[i] || 0));
+      var barHeight = level * height;
+      context.fillStyle = (i + 0.5) / count <= played ? "#6d28d9" : "#c4b5fd";
+      context.fillRect(i * bar, (height - barHeight) / 2, Math.max(1, bar - 1), barHeight);
+    }
+    this.canvas.dataset.drawn = String(count);
+  };
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-player]"), function (root) {
+      var audio = root.querySelector("audio");
+      if (!audio) return;
+      levelApply(root, audio);
+      var canvas = root.querySelector("[data-waveform]");
+      if (canvas && canvas.dataset.peaks) new Waveform(canvas, audio);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

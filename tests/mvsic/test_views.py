@@ -12,6 +12,7 @@ from analytics.models import ArtistStats, TrackHour, TrackStats
 from analytics.services.trending import trending_refresh
 from mvsic import selectors, services
 from mvsic.melody import melody_render
+from mvsic.models import Track
 from tests.conftest import make_artist, make_track, make_user
 
 pytestmark = [pytest.mark.django_db]
@@ -412,3 +413,20 @@ def test_artist_page_shows_the_fans_follow_state_and_followers(client):
     )  # fmt: skip
     page = html(client.get(f"/artists/{artist.slug}/"))
     assert 'aria-pressed="true"' in page and ">Following<" in page
+
+
+def test_a_track_page_gives_the_player_its_loudness_and_waveform(client):
+    track = make_track(make_artist("Levels"), "Loud")
+    Track.objects.filter(pk=track.pk).update(loudness=-8.5, peaks=[0.1, 0.75, 1.0])
+    page = client.get(f"/tracks/{track.id}/").content.decode()
+    assert 'data-loudness="-8.5"' in page
+    assert 'data-peaks="0.1,0.75,1.0"' in page
+
+
+def test_a_track_still_processing_or_failed_is_not_for_fans(client):
+    for status in ("processing", "failed"):
+        track = make_track(make_artist(f"Not Yet {status}"), "Soon")
+        Track.objects.filter(pk=track.pk).update(status=status)
+        assert client.get(f"/tracks/{track.id}/").status_code == 404
+        assert client.get(f"/tracks/{track.id}/audio/").status_code == 404
+        assert "Soon" not in client.get(f"/artists/{track.artist.slug}/").content.decode()
