@@ -15,6 +15,9 @@ from mvsic.pictures import PictureError, picture_normalise
 from mvsic.services import artist_profile_update, artist_timezone_set
 from mvsic.tags import MAX_TAGS, TagsError, tags_parse
 
+# Room for the profile form's other fields and the multipart framing around the picture.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
 
 class ZoneForm(forms.Form):
     timezone = forms.ChoiceField(
@@ -84,6 +87,11 @@ def artist_settings(request, slug: str):
 @require_POST
 def artist_profile(request, slug: str):
     artist = artist_member_get(user=request.user, slug=slug)
+    if _declared_length(request) > settings.MVSIC_PICTURE_MAX_BYTES + FORM_OVERHEAD_BYTES:
+        # Refused before the body is read: a picture this large is never taken.
+        limit = filesizeformat(settings.MVSIC_PICTURE_MAX_BYTES)
+        message = f"The picture is larger than {limit}, the largest we take. Nothing was saved."
+        return _page(request, artist, error=message, status=413)
     form = ProfileForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, artist, profile_form=form)
@@ -100,7 +108,14 @@ def artist_profile(request, slug: str):
     return redirect("artist_settings", slug=artist.slug)
 
 
-def _page(request, artist: Artist, *, profile_form=None, zone_form=None):
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _page(request, artist: Artist, *, profile_form=None, zone_form=None, error="", status=None):
     profile_form = profile_form or ProfileForm(
         initial={
             "name": artist.name,
@@ -109,6 +124,6 @@ def _page(request, artist: Artist, *, profile_form=None, zone_form=None):
         }
     )
     zone_form = zone_form or ZoneForm(initial={"timezone": artist.timezone})
-    status = 400 if profile_form.errors or zone_form.errors else 200
-    context = {"artist": artist, "profile_form": profile_form, "form": zone_form}
+    status = status or (400 if profile_form.errors or zone_form.errors else 200)
+    context = {"artist": artist, "profile_form": profile_form, "form": zone_form, "error": error}
     return render(request, "mvsic/artist_settings.html", context, status=status)

@@ -77,6 +77,6 @@ def track_position_next(*, artist: Artist) -> int:
 
 
 def track_title_taken(*, track: Track, title: str) -> bool:
-    return (
-        Track.objects.filter(artist_id=track.artist_id, title=title).exclude(pk=track.pk).exists()
-    )
+    """Another track of the artist has this title, in any case (as uploads check)."""
+    others = Track.objects.filter(artist_id=track.artist_id).exclude(pk=track.pk)
+    return others.filter(title__iexact=title).exists()

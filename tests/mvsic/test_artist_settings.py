@@ -142,6 +142,21 @@ def test_a_bad_picture_is_refused_with_a_reason_and_nothing_changes(media, setti
     assert list(media.rglob("*")) == []
 
 
+def test_a_body_declared_larger_than_a_picture_is_refused_before_it_is_read(media, settings):
+    settings.MVSIC_PICTURE_MAX_BYTES = 1024
+    member = make_user("member")
+    artist = make_artist("Keep", members=[member])
+    response = logged_in(member).post(
+        f"/artists/{artist.slug}/profile/",
+        {"name": "Changed"},
+        CONTENT_LENGTH=str(1024 + 64 * 1024 + 1),
+    )
+    assert response.status_code == 413
+    assert "The picture is larger than 1.0\xa0KB, the largest we take." in response.content.decode()
+    artist.refresh_from_db()
+    assert artist.name == "Keep"
+
+
 def test_a_member_of_one_artist_cannot_touch_another(media):
     member_a = make_user("a")
     artist_a, artist_b = make_artist("A", members=[member_a]), make_artist("B")
