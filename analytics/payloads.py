@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from analytics.models import FOLLOW_TYPES
-from analytics.validation import (
+from analytics.field_rules import (
     ADDRESS_CHARS,
     ID_ERROR,
     _artist_error,
@@ -25,6 +24,7 @@ from analytics.validation import (
     _type_error,
     _ua_error,
 )
+from analytics.models import FOLLOW_TYPES
 from mvsic.hours import hour_floor
 
 

@@ -41,6 +41,10 @@ def test_the_schema_says_what_the_api_does():
     assert {"200", "400", "401", "429"} <= set(paths["/api/v1/auth/token/"]["post"]["responses"])
     event = schema["components"]["schemas"]["Event"]["properties"]
     assert not any(field.get("nullable") for field in event.values())  # null is a 400
+    # A follow names an artist instead of a track.
+    assert "artist" in event and "follow" in str(event["artist"]["description"])
+    required = schema["components"]["schemas"]["Event"]["required"]
+    assert "track" not in required and "artist" not in required
 
 
 def test_schema_is_also_served_as_json():

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.field_rules import MAX_SECONDS, MAX_TRACK_ID
 from analytics.models import EventType
-from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, Edge, event_validate
+from analytics.validation import Edge, event_validate
 from mvsic.listeners import listener_id_valid
 
 NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)

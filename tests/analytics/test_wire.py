@@ -12,8 +12,9 @@ from kombu import Connection, Producer
 from kombu.serialization import dumps as kombu_dumps
 
 from analytics import wire
+from analytics.field_rules import MAX_SECONDS, MAX_TRACK_ID
 from analytics.models import EventType
-from analytics.validation import MAX_SECONDS, MAX_TRACK_ID, Edge, event_validate
+from analytics.validation import Edge, event_validate
 from mvsic.celery import app
 from tests.conftest import make_payload, wait_for
 
