@@ -40,6 +40,7 @@ def configure(args) -> None:
         MVSIC_BENCH_NOOP_QUEUE=f"mvsic.{tag}.noop",
         MVSIC_SPOOL_DIR=f"/tmp/mvsic-{tag}-spool",
         MVSIC_BENCH_DURABLE_DIR=f"/tmp/mvsic-{tag}-durable",
+        MVSIC_MEDIA_ROOT=f"/tmp/mvsic-{tag}-media",
         PORT=str(args.port),
         GUNICORN_ACCESS_LOG=str(args.run_dir / "access.log"),
         LOG_LEVEL="WARNING",

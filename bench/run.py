@@ -49,7 +49,17 @@ from bench.context import (
 )
 from bench.db import analytics_reset, database_prepare, seed
 from bench.load import wrk_ensure
-from bench.phases import catalog, freshness, history, ingest, micro, pipeline, profile, soak
+from bench.phases import (
+    catalog,
+    freshness,
+    history,
+    ingest,
+    micro,
+    pipeline,
+    profile,
+    soak,
+    upload,
+)
 from bench.procs import free_port, web_start
 from bench.report import machine, table
 from bench.resources import memory_sum
@@ -83,6 +93,7 @@ PHASES = [
     ("soak", soak.run),
     ("history", history.run),
     ("catalog", catalog.run),
+    ("upload", upload.run),
 ]
 
 
@@ -105,7 +116,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated phases: ingest,pipeline,freshness,soak,history,catalog",
+        help="comma-separated phases: ingest,pipeline,freshness,soak,history,catalog,upload",
     )
     parser.add_argument("--rounds", type=int, default=None, help="interleaved ingest rounds")
     parser.add_argument("--soak-events", type=int, default=None)
@@ -133,7 +144,7 @@ def main(argv=None) -> int:
         return 0
     mode = mode_of(args)
     phases = set(args.only.split(",")) if args.only else {
-        "micro", "ingest", "pipeline", "freshness", "soak", "history", "catalog"
+        "micro", "ingest", "pipeline", "freshness", "soak", "history", "catalog", "upload"
     }  # fmt: skip
     if args.profile:
         phases.add("profile")
