@@ -1,6 +1,7 @@
 """End to end: HTTP -> RabbitMQ -> a real Celery worker -> PostgreSQL -> the stats API."""
 
 import random
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.conftest import (
     make_track,
     make_user,
     wait_for,
+    worker_running,
 )
 
 pytestmark = [pytest.mark.integration]
@@ -93,3 +95,79 @@ def test_events_over_http_are_counted_exactly_once(live_server, celery_worker_pr
     ).json()
     assert (track_body["plays"], track_body["likes"], track_body["listeners"]) == (60, 2, 7)
     assert sum(h["plays"] for h in track_body["series"]) == 60
+
+
+def test_follows_delivered_twice_to_two_workers_are_counted_exactly_once(
+    live_server, transactional_db, broker_queues, tmp_path
+):
+    """Follows and unfollows of one artist by 40 fans over three days, interleaved with
+    plays of its track, each event sent twice in shuffled order to two workers counting in
+    small batches: followers now and by day are what the latest event of each fan implies,
+    and reconciliation finds nothing to fix."""
+    from analytics.models import Rollup
+    from analytics.services.follows import day_changes
+    from analytics.services.reconciliation import counts_reconcile
+
+    artist = make_artist()
+    track = make_track(artist)
+    now = timezone.now().replace(microsecond=0)
+    rng = random.Random(16)
+    events, latest, histories = [], {}, {}
+    for fan in range(40):
+        listener = f"fan-{fan}"
+        moments = sorted(rng.sample(range(60, 3 * 24 * 60), rng.randint(1, 5)))
+        history = []
+        for minutes in moments:
+            kind = rng.choice(["follow", "unfollow"])
+            ts = now - timedelta(minutes=minutes)
+            event = {
+                **make_event(track, kind, listener, ts=ts.isoformat(), ip=f"198.51.100.{fan}"),
+                "artist": artist.id,
+            }
+            del event["track"]
+            events.append(event)
+            history.append((ts, kind))
+        history.sort()
+        histories[listener] = [(ts.date(), kind == "follow") for ts, kind in history]
+        latest[listener] = history[-1][1]
+        played = (now - timedelta(minutes=1)).isoformat()
+        events.append(make_event(track, "play", listener, ts=played, ip=f"198.51.100.{fan}"))
+    twice = events + events
+    rng.shuffle(twice)
+    expected_daily = Counter()
+    for history in histories.values():
+        expected_daily.update(day_changes(history))
+    expected = sum(1 for kind in latest.values() if kind == "follow")
+
+    with (
+        worker_running(tmp_path / "one.log", MVSIC_EVENT_BATCH_SIZE=7) as one,
+        worker_running(tmp_path / "two.log", MVSIC_EVENT_BATCH_SIZE=13) as two,
+    ):
+        url = f"{live_server.url}/api/v1/events/"
+        client = {"Authorization": f"Ingest {make_ingest_key()}", "User-Agent": BROWSER_UA}
+        for start in range(0, len(twice), 20):
+            response = requests.post(
+                url, json=twice[start : start + 20], headers=client, timeout=10
+            )
+            assert response.status_code == 202 and response.json()["rejected"] == []
+        wait_for(
+            lambda: (
+                FollowEvent.objects.count() == len(events) - 40
+                and ArtistStats.objects.filter(artist=artist, plays=40).exists()
+            ),
+            timeout=60,
+            message="the workers did not count every event",
+        )
+        logs = (one.log_path.read_text() + two.log_path.read_text()).lower()
+
+    assert ArtistStats.objects.get(artist=artist).followers == expected
+    daily = Counter(
+        dict(
+            Rollup.objects.filter(scope="a", key=artist.id, span="d", metric="followers")
+            .exclude(n=0)
+            .values_list("start", "n")
+        )
+    )
+    assert daily == {day: n for day, n in expected_daily.items() if n}
+    assert counts_reconcile().drift == 0
+    assert "deadlock" not in logs and "traceback" not in logs
