@@ -5,9 +5,9 @@ the last DAYS days and counts them with `events_count` in batches, as the worker
 API refuses events older than a week; the worker takes any age). The shapes a dashboard
 shows: weekends higher than weekdays, evenings in the listeners' own time zones, growth
 over the months, one release per artist some weeks ago with a decaying spike, returning
-listeners and new ones, likes and a few unlikes, a listening summary ("heard") for most
-playbacks with skips, partial and complete listens, and a few plays the integrity rules
-filter (crawlers, plays shorter than the threshold).
+listeners and new ones, likes and a few unlikes, follows and a few unfollows, a listening
+summary ("heard") for most playbacks with skips, partial and complete listens, and a few
+plays the integrity rules filter (crawlers, plays shorter than the threshold).
 
 Deterministic: every event's id is a uuid5 of the artist, track, day and index, and each
 day's events come from a generator seeded by (seed, artist, day) alone, so a second run for
@@ -284,6 +284,28 @@ def _day_events(plan: _Plan, day: date, first: date, last: date, seed: int) -> I
                 if rng.random() < 0.1:
                     yield event("unlike", track, listener, ts + timedelta(seconds=heard + 5))
             ts += timedelta(seconds=heard + rng.uniform(1, 20))
+    # A few of the day's fans follow the artist, and now and then a returning one stops (a
+    # draw of its own: the day's other events are the same with or without it).
+    follows = _rng(seed, artist_id, day.isoformat(), "follows")
+    for n, key in enumerate(sorted(seen)):
+        roll = follows.random()
+        if roll < 0.03 or (roll < 0.036 and key.startswith("r")):
+            listener = _listener(plan, key, seed)
+            stamp = (midnight + timedelta(seconds=follows.randrange(86400))).isoformat()
+            yield {
+                "id": str(uuid.uuid5(NAMESPACE, f"{seed}/{artist_id}/follow/{day}/{n}")),
+                "type": "follow" if roll < 0.03 else "unfollow",
+                "track": None,
+                "artist": artist_id,
+                "listener": listener.id,
+                "ts": stamp,
+                "received_at": stamp,
+                "seconds": None,
+                "source": "artist-page",
+                "country": listener.country,
+                "address": listener.address,
+                "ua": listener.ua,
+            }
     # Crawlers fetch the player now and then (more as the artist grows): the bot rule
     # filters their plays.
     for _ in range(round(rng.uniform(0, 3) * _growth(day, first, last))):

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db.models import Sum
 
 from analytics.demo_history import history_fill
-from analytics.models import Event, Rollup, TrackStats
+from analytics.models import ArtistStats, Event, FollowEvent, Rollup, TrackStats
 from analytics.placed import MIX, mix_split
 from mvsic.demo import DEMO_ARTISTS
 from tests.conftest import make_artist, make_track
@@ -41,7 +41,8 @@ def _values(dimension: str) -> set[str]:
 def test_history_counts_plausible_events_once(catalog):
     result = history_fill(days=20, end=END)
     events = Event.objects.count()
-    assert result.events == events > 1000
+    assert result.events == events + FollowEvent.objects.count() and events > 1000
+    assert ArtistStats.objects.filter(followers__gt=0).exists()
     assert TrackStats.objects.aggregate(plays=Sum("plays"))["plays"] > 500
     assert len(_values("country")) >= 5
     assert {"desktop", "mobile", "tablet"} <= _values("device")
