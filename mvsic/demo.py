@@ -8,7 +8,8 @@ from django.db import transaction
 
 from mvsic.melody import melody_render
 from mvsic.models import Artist, Track
-from mvsic.services import artist_create, track_audio_replace, track_create
+from mvsic.services import artist_create, artist_tags_set, track_audio_replace, track_create
+from mvsic.tags import tags_parse
 
 # Shared by every demo login; printed by `seed_demo`, never meant for a real deployment.
 DEMO_PASSWORD = "mvsic-demo"  # noqa: S105 - a published demo password, by design
@@ -30,6 +31,7 @@ class DemoArtistSpec:
     scale: str
     bpm: int
     tracks: tuple[DemoTrackSpec, ...]
+    tags: str = ""  # as a member types them on the profile form
 
 
 # Some tracks are shorter than the 30 s play threshold (a play is the whole track then) and
@@ -47,6 +49,7 @@ DEMO_ARTISTS = (
             DemoTrackSpec("Glass Harbour", 22),
             DemoTrackSpec("Late Tram", 42),
         ),
+        tags="synth-pop, electronic",
     ),
     DemoArtistSpec(
         name="Copper Foxes",
@@ -60,6 +63,7 @@ DEMO_ARTISTS = (
             DemoTrackSpec("Foxglove", 38),
             DemoTrackSpec("Rust Belt Lullaby", 45),
         ),
+        tags="jazz, minimal",
     ),
     DemoArtistSpec(
         name="Mira Vale",
@@ -73,6 +77,7 @@ DEMO_ARTISTS = (
             DemoTrackSpec("Tidepool", 20),
             DemoTrackSpec("Lighthouse Keeper", 40),
         ),
+        tags="dream pop, electronic",
     ),
 )
 
@@ -138,6 +143,7 @@ def demo_catalog_ensure() -> DemoCatalog:
         if artist is None:
             members = [user] if user_created else []  # no one else's account gains access
             artist = artist_create(name=spec.name, slug=spec.slug, bio=spec.bio, members=members)
+            artist_tags_set(artist=artist, tags=tags_parse(spec.tags))
             created.append(f"artist {spec.slug}")
         elif user_created:
             artist.members.add(user)

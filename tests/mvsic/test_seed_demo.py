@@ -49,6 +49,17 @@ def test_json_lists_artists_logins_and_tracks_in_the_documented_shape():
     assert min(all_durations) < 30  # some tracks count as played only when heard in full
 
 
+def test_demo_artists_have_tags_and_share_one(client):
+    seed()
+    page = client.get("/tags/electronic/")
+    names = [a.name for a in page.context["artists"].object_list]
+    assert names == ["Aurora Lanes", "Mira Vale"]
+    assert sorted(Artist.objects.get(slug="copper-foxes").tags.values_list("slug", flat=True)) == [
+        "jazz",
+        "minimal",
+    ]
+
+
 def test_a_second_run_creates_nothing_and_keeps_every_id():
     first = seed_json()
     counts = (Artist.objects.count(), Track.objects.count(), get_user_model().objects.count())
