@@ -16,6 +16,8 @@ import numpy as np
 # The one format fans are served: MP3 (LAME), played by every current browser.
 OUTPUT_EXTENSION = ".mp3"
 OUTPUT_CONTENT_TYPE = "audio/mpeg"
+# Sample rates MP3 has; a file at another rate is resampled to 44.1 kHz.
+MP3_RATES = {8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000}
 OUTPUT_RATE = 44_100
 MIN_SECONDS = 1.0
 PEAKS = 300
@@ -130,10 +132,11 @@ def _decode_all(container, stream, *, target: str, max_seconds: float) -> AudioR
     loudness = _Loudness(stream)
     blocks: list[float] = []  # the peak of every decoded frame
     samples = 0
+    out_rate = rate if rate in MP3_RATES else OUTPUT_RATE
     with av.open(target, "w", format="mp3") as out:
-        encoder = out.add_stream("libmp3lame", rate=OUTPUT_RATE, layout=layout)
+        encoder = out.add_stream("libmp3lame", rate=out_rate, layout=layout)
         encoder.bit_rate = 192_000 if channels > 1 else 128_000
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=OUTPUT_RATE)
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=out_rate)
         try:
             for frame in container.decode(stream):
                 samples += frame.samples

@@ -10,6 +10,7 @@ from mvsic.melody import melody_render
 from mvsic.models import Artist, Track
 from mvsic.services import artist_create, artist_tags_set, track_audio_replace, track_create
 from mvsic.tags import tags_parse
+from mvsic.uploads import track_stored_process
 
 # Shared by every demo login; printed by `seed_demo`, never meant for a real deployment.
 DEMO_PASSWORD = "mvsic-demo"  # noqa: S105 - a published demo password, by design
@@ -169,7 +170,8 @@ def demo_catalog_ensure() -> DemoCatalog:
             else:
                 track = track_audio_replace(track=track, audio=audio)
                 created.append(f"audio {spec.slug}/{track_spec.title}")
-            tracks.append(track)
+            # The same processing as an upload: MP3, exact duration, loudness, waveform.
+            tracks.append(track_stored_process(track=track))
         artists.append(
             DemoArtist(
                 slug=artist.slug,

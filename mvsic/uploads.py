@@ -41,6 +41,17 @@ def track_upload(*, artist: Artist, title: str, upload) -> Track:
     return track
 
 
+def track_stored_process(*, track: Track) -> Track:
+    """Process, here and now, a track whose audio was stored directly (the demo's synthesised
+    WAVs): that file becomes its original, and it gets its MP3, loudness and waveform the
+    way an upload does."""
+    track.original, track.status, track.failure = track.audio.name, Track.Status.PROCESSING, ""
+    track.save(update_fields=["original", "status", "failure"])
+    track_process(track_id=track.pk)
+    track.refresh_from_db()
+    return track
+
+
 def track_process_retry(*, track: Track) -> bool:
     """Process a failed track again (a worker may have been lost, or a fix deployed)."""
     if track.status != Track.Status.FAILED or not track.original:
@@ -109,7 +120,7 @@ def track_process(*, track_id: int) -> str:
             track.save()
             run.outcome, run.finished_at, run.probe = "ready", timezone.now(), result.probe
             run.save(update_fields=["outcome", "finished_at", "probe"])
-            if old and old != track.audio.name:
+            if old and old not in (track.audio.name, track.original.name):
                 storage = track.audio.storage
                 transaction.on_commit(lambda: storage.delete(old))
     return track.status

@@ -82,8 +82,11 @@ def test_audio_files_are_16khz_mono_16bit_wav_of_the_stated_duration(media_root)
     for artist in body["artists"]:
         for row in artist["tracks"]:
             track = Track.objects.get(pk=row["id"])
-            assert track.audio.path.startswith(str(media_root))
-            with wave.open(track.audio.path, "rb") as wav:
+            # Processed like an upload: the WAV is its original, fans get an MP3.
+            assert (track.status, track.audio.name[-4:]) == ("ready", ".mp3")
+            assert len(track.peaks) > 100 and -30 < track.loudness < -5
+            assert track.original.path.startswith(str(media_root))
+            with wave.open(track.original.path, "rb") as wav:
                 assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (
                     1,
                     2,
