@@ -72,7 +72,13 @@ def search(request):
     """Artists and tracks matching `q`, each list a page at a time (`artists_page`,
     `tracks_page`); an empty query asks for one, a bad one says why (400)."""
     form = SearchForm(request.GET)
-    context = {"form": form, "q": "", "artists": None, "tracks": None}
+    context = {
+        "form": form,
+        "q": "",
+        "artists": None,
+        "tracks": None,
+        "full_text": catalog_search.full_text(),
+    }
     if not form.is_valid():
         return render(request, "mvsic/search.html", context, status=400)
     query = form.cleaned_data["q"]

@@ -45,6 +45,7 @@ def test_words_match_names_bios_and_titles_with_stemming_and_names_ranked_first(
 
 def test_web_search_syntax_phrases_or_and_exclusion(catalog):
     client = Client()
+    assert b"in quotes for a phrase" in client.get("/search", {"q": "x"}).content
     assert found(client.get("/search", {"q": '"coast line"'}))[0] == ["Coast Line"]
     assert found(client.get("/search", {"q": "dream -coast"}))[0] == ["Dreaming Trees"]
     assert found(client.get("/search", {"q": "stone or night"})) == (["Stone Age"], ["Night Drive"])
@@ -105,3 +106,5 @@ def test_without_postgresql_a_substring_match_stands_in(catalog, monkeypatch):
     artists, tracks = found(Client().get("/search", {"q": "DREAM"}))
     assert artists == ["Coast Line", "Dreaming Trees"]  # by name: no ranking without full text
     assert tracks == ["Dream On"]
+    page = Client().get("/search", {"q": "dream"}).content
+    assert b"in quotes for a phrase" not in page  # no web-search syntax to explain
