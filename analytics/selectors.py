@@ -133,7 +133,14 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None, params=None
     period, previous = period_get(artist=artist, params=params or {}, now=now)
     day_start, _ = _window(now)
     stats = ArtistStats.objects.filter(artist=artist).first()
-    tracks = list(Track.objects.filter(artist=artist).select_related("stats").order_by("title"))
+    # A track still processing, or whose upload failed, has no figures yet: the uploads panel
+    # shows it.
+    tracks = list(
+        Track.objects.filter(artist=artist)
+        .exclude(status__in=[Track.Status.PROCESSING, Track.Status.FAILED])
+        .select_related("stats")
+        .order_by("title")
+    )
     recent_by_track = {
         row["track_id"]: row
         for row in TrackHour.objects.filter(track__artist=artist, hour__gte=day_start)

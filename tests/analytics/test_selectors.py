@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from analytics import selectors
 from analytics.services.counting import events_count
+from mvsic.models import Track
 from tests.conftest import make_artist, make_overseer, make_payload, make_track, make_user
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +174,12 @@ def test_filtered_events_are_reported_by_reason_per_track_and_period():
     assert rows == {one.id: {"bot": 1, "short": 2}, two.id: {"too_long": 1}}
     track_stats = selectors.track_stats_get(track=two, now=now)
     assert (track_stats["plays"], track_stats["filtered"]) == (1, {"too_long": 1})
+
+
+def test_an_upload_still_processing_or_failed_is_not_in_the_tracks_table():
+    artist = make_artist()
+    ready = make_track(artist, "Ready")
+    for title, status in (("Processing", "processing"), ("Failed", "failed")):
+        Track.objects.filter(pk=make_track(artist, title).pk).update(status=status)
+    rows = selectors.artist_stats_get(artist=artist)["tracks"]
+    assert [row["id"] for row in rows] == [ready.id]
