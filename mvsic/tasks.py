@@ -1,5 +1,6 @@
 """The catalog's background work: processing an uploaded track."""
 
+import contextlib
 import os
 
 from celery import shared_task
@@ -12,16 +13,24 @@ from mvsic import uploads
 # limit ends a run stuck in a decoder.
 @shared_task(name="mvsic.track_process", acks_late=True, ignore_result=True, time_limit=1800)
 def track_process(track_id: int) -> None:
-    _niceness_at_least(PROCESSING_NICENESS)
-    uploads.track_process(track_id=track_id)
+    with cpu_idle_only():
+        uploads.track_process(track_id=track_id)
 
 
-# Audio runs at a lower CPU priority than counting (the worker's main process), so an upload
-# never slows the events down; the pool process keeps it for its later tasks.
-PROCESSING_NICENESS = 10
-
-
-def _niceness_at_least(level: int) -> None:
-    current = os.nice(0)
-    if current < level:
-        os.nice(level - current)
+@contextlib.contextmanager
+def cpu_idle_only():
+    """Run the block with the CPU time nothing else wants (Linux SCHED_IDLE; FFmpeg's threads
+    inherit it): counting, in the worker's main process, never waits on audio. Elsewhere the
+    block runs at the lowest nice level (which cannot be undone without privileges)."""
+    if not hasattr(os, "SCHED_IDLE"):
+        os.nice(19 - os.nice(0))
+        yield
+        return
+    policy = os.sched_getscheduler(0)
+    params = os.sched_getparam(0)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    try:
+        yield
+    finally:
+        # Leaving SCHED_IDLE needs no privilege when the nice value is unchanged.
+        os.sched_setscheduler(0, policy, params)
