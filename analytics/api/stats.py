@@ -95,7 +95,8 @@ class ArtistEventsView(_MemberOnly):
         parameters=PERIOD_PARAMETERS[:3],
         responses={(200, "text/csv"): OpenApiTypes.STR, **REFUSALS},
         description="The artist's own events of a period, credited and filtered (the "
-        "reason), as CSV; no addresses and no listener ids.",
+        "reason), as CSV: plays, likes and summaries of its tracks, and follows and unfollows "
+        "of the artist (no track, seconds or referrer); no addresses and no listener ids.",
     )
     def get(self, request, slug: str):
         artist = get_object_or_404(Artist, slug=slug)
@@ -107,4 +108,4 @@ class ArtistEventsView(_MemberOnly):
             )
         )  # fmt: skip
         titles = dict(Track.objects.filter(artist=artist).values_list("id", "title"))
-        return events_csv(track_ids=list(titles), titles=titles, period=period, name=artist.slug)
+        return events_csv(artist_id=artist.id, titles=titles, period=period, name=artist.slug)

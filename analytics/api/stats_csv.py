@@ -1,12 +1,13 @@
 """The stats API's tables as CSV (`?format=csv&table=...`), and the artist's own events."""
 
-from itertools import islice
+import heapq
+from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 from rest_framework.exceptions import ValidationError
 
 from analytics.api.csv_export import csv_response
-from analytics.models import Event
+from analytics.models import Event, FollowEvent
 from analytics.period_figures import BREAKDOWNS
 from analytics.periods import Period
 
@@ -58,23 +59,41 @@ def stats_csv(data: dict, *, table: str, name: str) -> StreamingHttpResponse:
     )
 
 
-def events_csv(*, track_ids: list[int], titles: dict, period: Period, name: str):
-    """The artist's own events of a period, credited and filtered, without addresses or
-    listeners, oldest first."""
-    fields = ("id", "type", "track_id", "ts", "seconds", "source", "referrer", "country", "reason")
-    events = (
-        Event.objects.filter(track_id__in=track_ids, ts__gte=period.start, ts__lt=period.end)
+EVENT_FIELDS = ("ts", "id", "type", "track_id", "seconds", "source", "referrer", "country",
+                "reason")  # fmt: skip
+FOLLOW_FIELDS = ("ts", "id", "type", "source", "country", "reason")
+
+
+def _follow_rows(artist_id: int, period: Period) -> Iterator[tuple]:
+    """The artist's follows and unfollows of the period as event rows (no track, seconds or
+    referrer: they are about the artist)."""
+    follows = (
+        FollowEvent.objects.filter(artist_id=artist_id, ts__gte=period.start, ts__lt=period.end)
         .order_by("ts", "id")
-        .values_list(*fields)
+        .values_list(*FOLLOW_FIELDS)
+        .iterator(CHUNK)
+    )
+    for ts, pk, kind, source, country, reason in follows:
+        yield ts, pk, kind, None, None, source, "", country, reason
+
+
+def events_csv(*, artist_id: int, titles: dict, period: Period, name: str):
+    """The artist's own events of a period, credited and filtered, without addresses or
+    listeners, oldest first: its tracks' plays, likes and summaries merged with its follows
+    and unfollows, both read in chunks while the download streams."""
+    events = (
+        Event.objects.filter(track_id__in=list(titles), ts__gte=period.start, ts__lt=period.end)
+        .order_by("ts", "id")
+        .values_list(*EVENT_FIELDS)
         .iterator(CHUNK)
     )
     tz = period.tz
 
     def rows():
-        while chunk := list(islice(events, CHUNK)):
-            for pk, kind, track, ts, seconds, source, referrer, country, reason in chunk:
-                yield (ts.astimezone(tz).isoformat(), pk, kind, track, titles.get(track, ""),
-                       seconds, source, referrer, country, reason or "credited")  # fmt: skip
+        merged = heapq.merge(events, _follow_rows(artist_id, period), key=lambda r: (r[0], r[1]))
+        for ts, pk, kind, track, seconds, source, referrer, country, reason in merged:
+            yield (ts.astimezone(tz).isoformat(), pk, kind, track, titles.get(track, ""),
+                   seconds, source, referrer, country, reason or "credited")  # fmt: skip
 
     return csv_response(
         filename=f"{name}-events-{period.name}.csv",

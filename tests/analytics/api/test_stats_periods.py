@@ -139,10 +139,54 @@ def test_strangers_get_no_csv(scene):
     assert stranger.get(f"/api/v1/artists/{artist.slug}/events/").status_code == 403
 
 
-def follow_payload(artist, kind: str, listener: str, ts: str) -> dict:
-    payload = make_payload(None, kind, listener, ts=ts)
+def follow_payload(artist, kind: str, listener: str, ts: str, **extra) -> dict:
+    payload = make_payload(None, kind, listener, ts=ts, **extra)
     payload.update({"track": None, "artist": artist.id})
     return payload
+
+
+def test_the_events_download_has_follows_and_unfollows_credited_and_filtered(scene, settings):
+    settings.MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR = 1
+    artist, track, browser = scene
+    events_count(
+        payloads=[
+            make_payload(track, "play", "player-7", ts=at(2)),
+            follow_payload(artist, "follow", "fan-1", at(3), address="b" * 16),
+            follow_payload(artist, "follow", "fan-2", at(3), address="b" * 16),
+            follow_payload(artist, "unfollow", "fan-1", at(1)),
+            follow_payload(artist, "follow", "long-ago", at(40)),  # before the period
+            follow_payload(make_artist(), "follow", "elsewhere", at(1)),  # another artist
+        ]
+    )
+    response = browser.get(f"/api/v1/artists/{artist.slug}/events/?period=7d")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][1:] == ["id", "type", "track", "title", "seconds", "source", "referrer",
+                           "country", "status"]  # fmt: skip
+    # Oldest first, the play among the follows; a follow has no track, title or seconds.
+    assert [(r[2], r[-1]) for r in rows[1:]] == [
+        ("follow", "credited"), ("follow", "too_many_follows"), ("play", "credited"),
+        ("unfollow", "credited"),
+    ]  # fmt: skip
+    assert [r[3:6] for r in rows[1:] if r[2] != "play"] == [["", "", ""]] * 3
+    assert "b" * 16 not in text and "fan-" not in text and "player-7" not in text
+
+
+def test_the_events_download_of_a_custom_period_keeps_its_follows_only(scene):
+    artist, _, browser = scene
+    events_count(
+        payloads=[
+            follow_payload(artist, "follow", "fan-1", at(10)),
+            follow_payload(artist, "follow", "fan-2", at(1)),
+        ]
+    )
+    day = (timezone.now() - timedelta(days=10)).date()
+    response = browser.get(
+        f"/api/v1/artists/{artist.slug}/events/?period=custom&from={day}&to={day}"
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 2 and rows[1][2] == "follow"
 
 
 def test_followers_now_over_the_period_and_by_day(scene):
