@@ -25,6 +25,7 @@ from analytics.periods import (
     period_resolve,
 )
 from analytics.placed import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
+from analytics.services.follows import FILTERED
 from analytics.services.super_listeners import super_listeners_get
 from mvsic.models import Artist, Track
 
@@ -120,7 +121,8 @@ def totals_get(
 ) -> dict:
     """The period's totals; `sums`: its rollups when the caller has read them already. An
     artist's also have its followers at the period's end and their net change in it (for
-    24h: over the local days the 24 hours touch)."""
+    24h: over the local days the 24 hours touch), and its filtered follows and unfollows by
+    reason (over the same days)."""
     sums = _sums(scope, [key], period) if sums is None else sums
     filtered = {r: sums.get((key, "filtered", r), 0) for r in FilterReason.values}
     listeners, new = _listeners(scope, key, period)
@@ -144,6 +146,11 @@ def totals_get(
             {
                 "followers": followers_by_day(key, period)[period.last_day],
                 "followers_gained": sums.get((key, "followers", ""), 0),
+                "filtered_follows": {
+                    r: sums[(key, FILTERED, r)]
+                    for r in FilterReason.values
+                    if sums.get((key, FILTERED, r))
+                },
             }
             if scope == "a"
             else {}

@@ -10,15 +10,20 @@ from analytics.models import (
     FilteredHour,
     FilterReason,
     ListenerHour,
+    Rollup,
     TrackFiltered,
     TrackHour,
     TrackStats,
 )
 from analytics.period_figures import period_figures_get, period_get, track_rows_get
+from analytics.services.follows import FILTERED
 from mvsic.hours import hour_floor
 from mvsic.models import Artist, Track
 
 SERIES_HOURS = 7 * 24
+# The rules a follow or unfollow can be filtered by (services.follows).
+FOLLOW_REASONS = (FilterReason.BLOCKED, FilterReason.BOT, FilterReason.OWN_PLAY,
+                  FilterReason.TOO_MANY_FOLLOWS)  # fmt: skip
 
 
 ALL_ARTISTS = "mvsic.view_all_artists"
@@ -93,6 +98,17 @@ def filtered_by_track(*, artist: Artist) -> dict[int, dict[str, int]]:
         if n:
             by_track.setdefault(track_id, {})[reason] = n
     return by_track
+
+
+def filtered_follows_get(*, artist: Artist) -> dict[str, int]:
+    """All-time follows and unfollows of the artist not credited, by reason (none: left
+    out), from the monthly "filtered_follows" rollups."""
+    found = dict(
+        Rollup.objects.filter(scope="a", key=artist.id, span="m", metric=FILTERED)
+        .values_list("value")
+        .annotate(n=Sum("n"))
+    )
+    return {reason: found[reason] for reason in FilterReason.values if found.get(reason)}
 
 
 def _stats_fields(stats) -> dict:
@@ -179,6 +195,7 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None, params=None
         "followers": stats.followers if stats else 0,
         **_recent({"track__artist": artist}, now=now),
         **_filtered_fields({"track__artist": artist}, now=now),
+        "filtered_follows": filtered_follows_get(artist=artist),
         "generated_at": now.isoformat(),
         **period_figures_get(
             scope="a",
@@ -193,7 +210,8 @@ def artist_stats_get(*, artist: Artist, now: datetime | None = None, params=None
 
 
 def artist_filtered_get(*, artist: Artist) -> dict:
-    """The filtered page: per track, all time and last 24 h, by reason, and the totals."""
+    """The filtered page: per track, all time and last 24 h, by reason, and the totals; the
+    artist's filtered follows and unfollows, all time, by the reasons that apply to them."""
     now = timezone.now()
     recent = {
         track_id: n
@@ -215,8 +233,13 @@ def artist_filtered_get(*, artist: Artist) -> dict:
         }
         for track in Track.objects.filter(artist=artist).order_by("title")
     ]
+    follows = filtered_follows_get(artist=artist)
     return {
         "tracks": tracks,
         "filtered": filtered_get({"track__artist": artist}),
         "reasons": FilterReason.choices,
+        "follows": {
+            "counts": [(r.value, r.label, follows.get(r.value, 0)) for r in FOLLOW_REASONS],
+            "total": sum(follows.values()),
+        },
     }

@@ -137,6 +137,11 @@ PeriodTotalsSerializer = type(
             help_text="An artist's: the net change of its followers over the period's local "
             "days (follows minus unfollows, each fan's latest state counted)",
         ),
+        "filtered_follows": FilteredSerializer(
+            required=False,
+            help_text="An artist's: its follows and unfollows not credited, by reason, over "
+            "the period's local days",
+        ),
     },
 )
 
@@ -220,4 +225,7 @@ class TrackFiguresSerializer(FiguresSerializer):
 
 class ArtistStatsSerializer(TrackStatsSerializer):
     followers = serializers.IntegerField(help_text="Fans following the artist now")
+    filtered_follows = FilteredSerializer(
+        help_text="Follows and unfollows of the artist not credited, all time, by reason"
+    )
     tracks = TrackFiguresSerializer(many=True)

@@ -76,7 +76,8 @@ def artist_dashboard(request, slug: str):
         {
             "artist": artist,
             "stats": stats,
-            "filtered_total": sum(stats["filtered"].values()),
+            "filtered_total": sum(stats["filtered"].values())
+            + sum(stats["filtered_follows"].values()),
             "artists": selectors.artist_list_for_user(user=request.user),
             "refresh_ms": int(settings.MVSIC_DASHBOARD_REFRESH_SECONDS * 1000),
             "error": error,
@@ -98,7 +99,8 @@ def artist_dashboard(request, slug: str):
 
 @login_required
 def artist_filtered(request, slug: str):
-    """What was not credited to the artist's tracks, by reason, and what each reason means."""
+    """What was not credited to the artist's tracks and follows, by reason, and what each
+    reason means."""
     artist = _artist_for(request, slug)
     return render(
         request,
@@ -112,6 +114,7 @@ def artist_filtered(request, slug: str):
                 "factor": settings.MVSIC_LISTENING_FACTOR,
                 "listeners": settings.MVSIC_MAX_LISTENERS_PER_ADDRESS_HOUR,
                 "likes": settings.MVSIC_MAX_LIKES_PER_ADDRESS_HOUR,
+                "follows": settings.MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR,
             },
         },
     )

@@ -28,7 +28,7 @@ from analytics.models import (
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.periods import zone_get
 from analytics.placed import Placed, place
-from analytics.services.follows import follows_apply, follows_store
+from analytics.services.follows import follows_apply, follows_filtered_rows, follows_store
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
@@ -68,12 +68,15 @@ def events_count(*, payloads: Sequence[dict]) -> int:
     with transaction.atomic():
         fresh, reasons = follows_store(events=list(follows.values()))
         credited = [e for e in fresh if e.id not in reasons]
-        artists = {e.artist_id for e in credited}
+        artists = {e.artist_id for e in fresh}  # filtered ones too: their rollups
         counted, zones = _track_events_count(parsed, artists) if parsed else (0, None)
-        if credited:
+        if fresh:
             if zones is None:  # no counter row locked yet: the follows' artists, in order
                 zones = _stats_lock(track_ids=[], artist_ids=sorted(artists))
-            rollups_write(follows_apply(events=credited, zones=zones), {})
+            rows = follows_apply(events=credited, zones=zones) if credited else Counter()
+            filtered = [e for e in fresh if e.id in reasons]
+            rows.update(follows_filtered_rows(events=filtered, reasons=reasons, zones=zones))
+            rollups_write(rows, {})
         return counted + len(fresh)
 
 

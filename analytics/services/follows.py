@@ -10,6 +10,8 @@ and the credited ones:
     followers on a local day is the change of fans following at the end of that day, so a
     late event that lands between earlier ones moves exactly the days it changes (what
     reconciliation recomputes from the events, services.follows_reconcile).
+The filtered ones are counted by reason in the artist's daily and monthly
+"filtered_follows" rollups (follows_filtered_rows), on their local day.
 """
 
 import uuid
@@ -37,6 +39,7 @@ from analytics.upsert import insert_on_conflict, rows_by_keys, table
 from mvsic.models import Artist
 
 METRIC = "followers"
+FILTERED = "filtered_follows"  # the rollup of filtered follows and unfollows, by reason
 COLUMNS = [
     "id", "type", "artist", "listener", "ts", "received_at", "source", "address",
     "user_agent", "country", "counted_at",
@@ -147,6 +150,18 @@ def follows_apply(*, events: Sequence[CountableEvent], zones: dict[int, ZoneInfo
         conflict=["artist"],
         update_sql=f"followers = {stats}.followers + excluded.followers",
     )
+    return rows
+
+
+def follows_filtered_rows(
+    *, events: Sequence[CountableEvent], reasons: dict, zones: dict[int, ZoneInfo]
+) -> Counter:
+    """The rollup rows of filtered follows and unfollows, one each on its local day and
+    month by reason: (scope, key, span, start, metric, reason) -> n."""
+    rows: Counter = Counter()
+    for e in events:
+        for span, start in spans("a", place(e.ts, zones[e.artist_id])[1]):
+            rows[("a", e.artist_id, span, start, FILTERED, str(reasons[e.id]))] += 1
     return rows
 
 

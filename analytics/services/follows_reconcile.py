@@ -1,5 +1,6 @@
 """Follows recomputed from the stored follow events: followers now, latest states and the
-daily "followers" rollups, compared with what counting kept, and rebuilt by the fix.
+daily "followers" rollups (and the "filtered_follows" ones), compared with what counting
+kept, and rebuilt by the fix.
 
 The same rules as counting (services.follows): a fan's latest credited follow or unfollow
 of an artist (by ts, received_at, id) is their state; the change of an artist's followers
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from analytics.models import ArtistStats, EventType, FollowEvent, FollowState
 from analytics.placed import place, spans
-from analytics.services.follows import METRIC, day_changes
+from analytics.services.follows import FILTERED, METRIC, day_changes
 from analytics.upsert import insert_on_conflict
 
 CHUNK = 5000
@@ -42,6 +43,21 @@ def follower_rollups_expected(*, artist_id: int, zone: ZoneInfo) -> Counter:
         for day, n in day_changes(placed).items():
             for span, start in spans("a", day):
                 rows[("a", artist_id, span, start, METRIC, "")] += n
+    return rows
+
+
+def filtered_follow_rollups_expected(*, artist_id: int, zone: ZoneInfo) -> Counter:
+    """The artist's "filtered_follows" rollup rows in `zone`: its filtered follow events by
+    local day and month, and reason."""
+    rows: Counter = Counter()
+    for ts, reason in (
+        FollowEvent.objects.filter(artist_id=artist_id)
+        .exclude(reason="")
+        .values_list("ts", "reason")
+        .iterator(CHUNK)
+    ):
+        for span, start in spans("a", place(ts, zone)[1]):
+            rows[("a", artist_id, span, start, FILTERED, reason)] += 1
     return rows
 
 

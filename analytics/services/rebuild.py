@@ -35,7 +35,10 @@ from analytics.placed import (
     reach_rows,
     rollup_rows,
 )
-from analytics.services.follows_reconcile import follower_rollups_expected
+from analytics.services.follows_reconcile import (
+    filtered_follow_rollups_expected,
+    follower_rollups_expected,
+)
 from mvsic.models import Artist, Track
 
 CHUNK = 5000
@@ -186,6 +189,7 @@ def _expected(artist: Artist) -> tuple:
                     floors[(track, day, dimension, value)].add(listener)
         rollups.update(rollup_rows(placed))
     rollups.update(follower_rollups_expected(artist_id=artist.id, zone=zone))
+    rollups.update(filtered_follow_rollups_expected(artist_id=artist.id, zone=zone))
     return hours, listener_hours, filtered, rollups, days, floors
 
 

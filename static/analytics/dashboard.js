@@ -366,7 +366,8 @@
   function render(stats) {
     renderFigures(stats);
     if (filteredTotal) {
-      filteredTotal.textContent = numberFormat.format(total(stats.filtered)) + " filtered";
+      filteredTotal.textContent =
+        numberFormat.format(total(stats.filtered) + total(stats.filtered_follows)) + " filtered";
     }
     renderTable(stats.tracks || []);
     renderBreakdowns(stats);

@@ -182,3 +182,33 @@ def test_without_a_comparison_there_is_no_compared_period(scene):
     assert '<option value="none" selected>' in html
     assert "No comparison" in html
     assert "Compared period" not in html
+
+
+def follow(artist, listener: str, **extra) -> dict:
+    payload = make_payload(None, "follow", listener, **extra)
+    payload.update({"track": None, "artist": artist.id})
+    return payload
+
+
+def test_filtered_follows_are_on_the_filtered_page_and_in_the_dashboards_total(scene):
+    artist = scene["artist"]
+    crawler = "Googlebot/2.1 (+http://www.google.com/bot.html)"
+    events_count(
+        payloads=[
+            follow(artist, "fan-2"),
+            follow(artist, "crawler-1", ua=crawler),
+            follow(artist, "crawler-2", ua=crawler),
+            follow(scene["other"], "crawler-3", ua=crawler),  # another artist's
+        ]
+    )
+    member = logged_in(scene["member"])
+
+    page = member.get(f"/dashboard/{artist.slug}/filtered/").content.decode()
+
+    table = re.search(r"<table[^>]*data-filtered-follows.*?</table>", page, re.S).group(0)
+    cells = dict(re.findall(r'data-(?:reason|col)="(\w+)">(\d+)<', table))
+    assert cells == {"blocked": "0", "bot": "2", "own_play": "0", "too_many_follows": "0",
+                     "total": "2"}  # fmt: skip
+    assert 'id="too_many_follows"' in page
+    dashboard = member.get(f"/dashboard/{artist.slug}/").content.decode()
+    assert re.search(r"data-filtered-total>2 filtered<", dashboard)

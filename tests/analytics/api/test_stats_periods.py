@@ -224,3 +224,26 @@ def test_the_dashboard_shows_followers(scene):
 
     assert 'data-figure="followers" data-value="1"' in page
     assert 'data-figure="period_followers_gained" data-value="1"' in page
+
+
+def test_filtered_follows_are_in_the_period_and_all_time_by_reason(scene, settings):
+    settings.MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR = 1
+    artist, track, browser = scene
+    crawler = "Googlebot/2.1 (+http://www.google.com/bot.html)"
+    events_count(
+        payloads=[
+            make_payload(track, "play", "short", ts=at(1), seconds=2.0),
+            follow_payload(artist, "follow", "fan-1", at(1), address="c" * 16),
+            follow_payload(artist, "follow", "fan-2", at(1), address="c" * 16),
+            follow_payload(artist, "unfollow", "bot", at(1), ua=crawler),
+            follow_payload(artist, "follow", "old-bot", at(20), ua=crawler),
+        ]
+    )
+
+    body = browser.get(url(artist, period="7d")).json()
+
+    assert body["period"]["filtered"] == {"short": 1}  # the tracks' events, as before
+    assert body["period"]["filtered_follows"] == {"bot": 1, "too_many_follows": 1}
+    assert body["filtered_follows"] == {"bot": 2, "too_many_follows": 1}
+    assert body["previous"]["filtered_follows"] == {}
+    assert body["period"]["followers"] == 1

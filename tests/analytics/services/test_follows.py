@@ -222,3 +222,73 @@ def test_fix_re_applies_the_rules_to_stored_follows():
     assert daily(artist) == {date(2026, 3, 1): 2}
     assert not FollowState.objects.filter(listener="fan-0").exists()
     assert counts_reconcile().drift == 0
+
+
+def test_filtered_follows_are_counted_by_local_day_and_reason_once_each(settings):
+    settings.MVSIC_MAX_FOLLOWS_PER_ADDRESS_HOUR = 1
+    artist = make_artist()
+    ArtistStats.objects.create(artist=artist, zone="Pacific/Auckland")  # 23:00 local at T0
+    payloads = [
+        follow(artist, listener="fan-1", address="addr1"),
+        follow(artist, listener="fan-2", address="addr1", ts=at(0.5)),
+        follow(artist, "unfollow", listener="crawler", ua="Googlebot/2.1", ts=at(2)),
+    ]
+    assert events_count(payloads=payloads) == 3
+    assert events_count(payloads=payloads) == 0  # delivered again: nothing more
+
+    rows = set(
+        Rollup.objects.filter(scope="a", key=artist.id, metric="filtered_follows").values_list(
+            "span", "start", "value", "n"
+        )
+    )
+    assert rows == {
+        ("d", date(2026, 3, 1), "too_many_follows", 1),
+        ("d", date(2026, 3, 2), "bot", 1),
+        ("m", date(2026, 3, 1), "too_many_follows", 1),
+        ("m", date(2026, 3, 1), "bot", 1),
+    }
+    assert followers(artist) == 1
+    assert counts_reconcile().drift == 0
+
+
+def test_a_batch_of_only_filtered_follows_counts_them():
+    artist = make_artist()
+    assert events_count(payloads=[follow(artist, listener="c", ua="Googlebot/2.1")]) == 1
+    assert Rollup.objects.get(metric="filtered_follows", span="m").value == "bot"
+    assert followers(artist) == 0
+    assert counts_reconcile().drift == 0
+
+
+def test_drift_in_filtered_follows_is_reported_and_fixed():
+    artist = make_artist()
+    events_count(payloads=[follow(artist, listener=f"c-{i}", ua="Googlebot/2.1") for i in range(3)])
+    Rollup.objects.filter(metric="filtered_follows", span="d").update(n=1)
+    Rollup.objects.filter(metric="filtered_follows", span="m").delete()
+
+    run = counts_reconcile()
+    assert run.drift == 2
+    assert {d["table"] for d in run.details} == {"rollup"}
+
+    assert counts_reconcile(fix=True).fixed
+    assert set(Rollup.objects.filter(metric="filtered_follows").values_list("span", "n")) == {
+        ("d", 3),
+        ("m", 3),
+    }
+    assert counts_reconcile().drift == 0
+
+
+def test_fix_counts_the_follows_a_later_block_filters():
+    artist = make_artist()
+    events_count(payloads=[follow(artist, listener=f"fan-{i}") for i in range(3)])
+    Block.objects.create(kind="listener", value="fan-0")
+    lists_changed()
+
+    assert counts_reconcile(fix=True).fixed
+
+    assert set(
+        Rollup.objects.filter(metric="filtered_follows").values_list("span", "value", "n")
+    ) == {
+        ("d", "blocked", 1),
+        ("m", "blocked", 1),
+    }
+    assert counts_reconcile().drift == 0
