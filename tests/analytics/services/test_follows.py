@@ -19,6 +19,7 @@ from analytics.models import (
 from analytics.services.counting import events_count
 from analytics.services.follows import day_changes
 from analytics.services.integrity import lists_changed
+from analytics.services.rebuild import artist_zone_rebuild
 from analytics.services.reconciliation import counts_reconcile
 from mvsic.models import ListenerUser
 from tests.conftest import BROWSER_UA, make_artist, make_payload, make_track, make_user
@@ -291,4 +292,18 @@ def test_fix_counts_the_follows_a_later_block_filters():
         ("d", "blocked", 1),
         ("m", "blocked", 1),
     }
+    assert counts_reconcile().drift == 0
+
+
+def test_a_zone_change_moves_filtered_follows_to_their_new_local_day():
+    artist = make_artist()
+    late = datetime(2026, 3, 2, 3, tzinfo=UTC).isoformat()
+    events_count(payloads=[follow(artist, listener="c", ua="Googlebot/2.1", ts=late)])
+    assert Rollup.objects.get(span="d", metric="filtered_follows").start == date(2026, 3, 2)
+    artist.timezone = "America/New_York"
+    artist.save()
+
+    assert artist_zone_rebuild(artist_id=artist.id)
+
+    assert Rollup.objects.get(span="d", metric="filtered_follows").start == date(2026, 3, 1)
     assert counts_reconcile().drift == 0
