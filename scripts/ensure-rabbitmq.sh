@@ -7,6 +7,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 url=$(env_value CELERY_BROKER_URL 'amqp://guest:guest@127.0.0.1:5672//')
+case "$url" in
+    *";"*)
+        # A cluster's nodes (`;` between them): one answering is enough, clients fail over.
+        for node_url in $(printf '%s\n' "$url" | tr ';' ' '); do
+            set -- $(url_host_port "$node_url" 5672)
+            if amqp_answers "$1" "$2"; then
+                say "RabbitMQ answers on $1:$2"
+                exit 0
+            fi
+        done
+        fail "No node of CELERY_BROKER_URL's cluster answers; for the local test cluster: scripts/rabbitmq-cluster.sh start"
+        ;;
+esac
 set -- $(url_host_port "$url" 5672)
 host=$1
 port=$2
