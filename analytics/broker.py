@@ -110,8 +110,11 @@ class BrokerPublisher:
             # Confirms are awaited for a whole group at once, not per message.
             transport_options={"confirm_publish": False},
         )
-        # kombu's connect() sleeps 2 s before its retry; a request cannot wait that long.
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
+        # kombu's connect() sleeps 2 s before its retry; a request cannot wait that long. A
+        # cluster's nodes listed in the URL (`;` between them) are each tried once, in order.
+        conn.ensure_connection(
+            max_retries=max(1, len(conn.alt) - 1), interval_start=0, interval_step=0, interval_max=0
+        )
         channel = conn.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)

@@ -1,6 +1,7 @@
 """analytics.broker against the real RabbitMQ: confirmed groups, in order, or an error."""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -54,6 +55,19 @@ def test_concurrent_callers_share_the_publisher_and_each_is_confirmed(own_queue)
         thread.join()
     carried = [p["id"] for message in messages_on(own_queue) for p in message]
     assert sorted(carried) == sorted(p["id"] for group in groups for p in group)
+
+
+def test_every_node_listed_is_tried_in_turn_when_connecting(own_queue):
+    # A cluster's URL whose first two nodes are down: the third takes the events at once.
+    url = ";".join(
+        [CLOSED_PORT_URL, "amqp://guest:guest@127.0.0.1:2//", settings.CELERY_BROKER_URL]
+    )
+    broker = BrokerPublisher(url, queue=own_queue, timeout=5, pause=5)
+    p = [make_payload(1)]
+    started = time.monotonic()
+    broker.publish(p)
+    assert time.monotonic() - started < 2
+    assert messages_on(own_queue) == [p]
 
 
 def test_an_unroutable_message_fails_the_publish(own_queue):
