@@ -7,7 +7,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from analytics import wire
-from analytics.models import CountingFailure, PoisonEvent, ReconcileRun
+from analytics.models import CountingFailure, PoisonEvent, ReconcileRun, WorkerPool
 from analytics.relay import process_relay
 
 
@@ -28,6 +28,7 @@ def pipeline_health_get() -> dict:
     health["poison_recent"] = list(PoisonEvent.objects.order_by("-created_at")[:10])
     health["last_reconcile"] = ReconcileRun.objects.order_by("-started_at").first()
     health["counting_failures"] = list(CountingFailure.objects.order_by("first_failed_at"))
+    health["worker_pools"] = worker_pools_list(now=health["checked_at"])
     return health
 
 
@@ -51,3 +52,13 @@ def queue_status() -> dict:
     except Exception as exc:  # report, never raise: this feeds a status page
         status["broker_error"] = f"{type(exc).__name__}: {exc}"
     return status
+
+
+def worker_pools_list(*, now: datetime) -> list[WorkerPool]:
+    """Each host's elastic supervisor as of its last heartbeat; `stale` when it missed about
+    five rounds (it stopped, or cannot reach the database)."""
+    stale_after = max(5 * settings.MVSIC_WORKERS_POLL_SECONDS, 10.0)
+    pools = list(WorkerPool.objects.all())
+    for pool in pools:
+        pool.stale = (now - pool.heartbeat_at).total_seconds() > stale_after
+    return pools

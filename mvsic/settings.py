@@ -1,5 +1,6 @@
 """Mvsic settings: every value comes from the environment (see README.md, "Configuration")."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -357,6 +358,20 @@ MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
 # longest an event waits in a worker's buffer before it is counted.
 MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
 MVSIC_EVENT_FLUSH_SECONDS = env.float("MVSIC_EVENT_FLUSH_SECONDS", default=0.1)
+# The elastic supervisor (manage.py events_workers, the Procfile's worker): counting worker
+# processes on this host, and when it adds and removes them (analytics/elastic.py).
+MVSIC_WORKERS_MIN = env.int("MVSIC_WORKERS_MIN", default=1)
+MVSIC_WORKERS_MAX = env.int("MVSIC_WORKERS_MAX", default=os.cpu_count() or 1)
+if not 1 <= MVSIC_WORKERS_MIN <= MVSIC_WORKERS_MAX:
+    raise ImproperlyConfigured("MVSIC_WORKERS_MIN must be at least 1 and at most MVSIC_WORKERS_MAX")
+MVSIC_WORKERS_MESSAGES_PER_WORKER = env.int("MVSIC_WORKERS_MESSAGES_PER_WORKER", default=200)
+if MVSIC_WORKERS_MESSAGES_PER_WORKER < 1:
+    raise ImproperlyConfigured("MVSIC_WORKERS_MESSAGES_PER_WORKER must be at least 1")
+MVSIC_WORKERS_MAX_BACKLOG_SECONDS = env.float("MVSIC_WORKERS_MAX_BACKLOG_SECONDS", default=10.0)
+MVSIC_WORKERS_DOWN_AFTER_SECONDS = env.float("MVSIC_WORKERS_DOWN_AFTER_SECONDS", default=60.0)
+MVSIC_WORKERS_POLL_SECONDS = env.float("MVSIC_WORKERS_POLL_SECONDS", default=2.0)
+# Celery pool processes of each counting worker (they run the default queue's tasks).
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=1)
 # Queue names; tests use their own so they never share a queue with a running site.
 MVSIC_EVENTS_QUEUE = env.str("MVSIC_EVENTS_QUEUE", default="mvsic.events")
 MVSIC_DEFAULT_QUEUE = env.str("MVSIC_DEFAULT_QUEUE", default="mvsic.default")

@@ -25,6 +25,7 @@ from analytics.models.operations import (
     PipelineHealth,
     PoisonEvent,
     ReconcileRun,
+    WorkerPool,
 )
 from analytics.models.rollups import (
     BreakdownListener,
@@ -58,6 +59,7 @@ __all__ = [
     "ListenerHourUse",
     "PipelineHealth",
     "PoisonEvent",
+    "WorkerPool",
     "ReachCell",
     "ReconcileRun",
     "Rollup",

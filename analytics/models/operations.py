@@ -58,3 +58,23 @@ class CountingFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker}: {self.error[:60]}"
+
+
+class WorkerPool(models.Model):
+    """The counting workers an elastic supervisor (analytics.elastic) runs on one host, as of
+    its last heartbeat."""
+
+    host = models.CharField(max_length=200, primary_key=True)
+    workers = models.PositiveIntegerField(help_text="Counting worker processes running")
+    target = models.PositiveIntegerField(help_text="What the supervisor is scaling to")
+    queue_depth = models.BigIntegerField(null=True, help_text="Events messages waiting")
+    backlog_seconds = models.FloatField(
+        default=0.0, help_text="Seconds since the events queue was last seen empty"
+    )
+    heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["host"]
+
+    def __str__(self) -> str:
+        return f"{self.host}: {self.workers} workers"

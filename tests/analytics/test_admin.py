@@ -110,3 +110,30 @@ def test_follow_events_and_states_are_listed_read_only(admin_client):
     states = admin_client.get(reverse("admin:analytics_followstate_changelist"))
     assert states.status_code == 200 and "needle" in states.content.decode()
     assert admin_client.get(reverse("admin:analytics_followevent_add")).status_code == 403
+
+
+def test_pipeline_health_shows_each_hosts_counting_workers(admin_client, broker_queues):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from analytics.models import WorkerPool
+
+    now = timezone.now()
+    WorkerPool.objects.create(
+        host="count-a", workers=3, target=3, queue_depth=420, backlog_seconds=4.5, heartbeat_at=now
+    )
+    WorkerPool.objects.create(
+        host="count-b", workers=1, target=1, queue_depth=0, heartbeat_at=now - timedelta(hours=1)
+    )
+    page = admin_client.get("/admin/analytics/pipelinehealth/").content.decode()
+    table = page.split('id="worker-pools"')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    assert "count-a" in rows[0] and '"workers">3<' in rows[0] and "420 message(s)" in rows[0]
+    assert "4.5 s" in rows[0] and "stale" not in rows[0]
+    assert "count-b" in rows[1] and "stale" in rows[1]
+
+
+def test_pipeline_health_says_when_no_supervisor_reported(admin_client, broker_queues):
+    page = admin_client.get("/admin/analytics/pipelinehealth/").content.decode()
+    assert "No elastic supervisor" in page
