@@ -1,6 +1,8 @@
 """analytics.elastic: the scaling decision, and the supervisor growing, draining and
 shrinking with real workers on the real broker."""
 
+import os
+import signal
 import sys
 
 import pytest
@@ -14,6 +16,7 @@ from tests.conftest import (
     ManagedProcess,
     make_payload,
     make_track,
+    pids_children,
     queues_purge,
     wait_for,
 )
@@ -99,7 +102,7 @@ def pool() -> WorkerPool | None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_supervisor_grows_on_a_backlog_drains_it_and_shrinks_back(
+def test_supervisor_grows_on_a_backlog_drains_it_shrinks_back_and_restarts_the_dead(
     transactional_db, broker_queues, tmp_path
 ):
     queues_purge()
@@ -144,6 +147,20 @@ def test_supervisor_grows_on_a_backlog_drains_it_and_shrinks_back(
         )
         assert peak >= 2
         assert pool().queue_depth == 0
+        # A worker that dies is started again.
+        (only,) = wait_for(
+            lambda: len(children := pids_children(supervisor.proc.pid)) == 1 and children,
+            timeout=30,
+            message="the stopped workers did not exit",
+        )
+        os.kill(only, signal.SIGKILL)
+        wait_for(
+            lambda: (
+                len(children := pids_children(supervisor.proc.pid)) == 1 and children[0] != only
+            ),
+            timeout=30,
+            message="the dead worker was not replaced",
+        )
     finally:
         supervisor.stop()
     log = (tmp_path / "supervisor.log").read_text()
