@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvsic.settings")
 
 app = Celery("mvsic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Workers run without Celery's native delayed delivery (mvsic.worker_consumer).
+app.conf.worker_consumer = "mvsic.worker_consumer:WorkerConsumer"
 app.autodiscover_tasks()
 
 # `celery worker --event-batches` also counts the events queue in batches.
