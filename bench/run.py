@@ -13,6 +13,9 @@ baselines measured in the same run (the machine is small and shared):
 5. catalog    fan pages' rate with the demo catalog and with 10,000 artists, 100,000 tracks
               and 10 million events.
 6. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
+7. burst      (only with --only burst) ten times the sustained rate for 30 s straight to the
+              queue: drain time and peak lag with one fixed worker and with the elastic
+              supervisor (manage.py events_workers).
 
 The bench sends events as a server-side client with an ingest key, for random fans
 (bench/fans.py), and checks every count (bench/checks.py): each accepted event stored once,
@@ -50,6 +53,7 @@ from bench.context import (
 from bench.db import analytics_reset, database_prepare, seed
 from bench.load import wrk_ensure
 from bench.phases import (
+    burst,
     catalog,
     freshness,
     history,
@@ -89,6 +93,7 @@ PHASES = [
     ("ingest", ingest.run),
     ("profile", profile.run),
     ("freshness", freshness.run),
+    ("burst", burst.run),
     ("pipeline", pipeline.run),
     ("soak", soak.run),
     ("history", history.run),
@@ -114,9 +119,14 @@ def parse_args(argv=None):
     )  # fmt: skip
     parser.add_argument("--fresh-workers", type=int, default=1, help="workers for freshness")
     parser.add_argument(
+        "--sustained-rate", type=float, default=1080.0,
+        help="events/s the burst phase multiplies by 10 without freshness (the latest full run's)",
+    )  # fmt: skip
+    parser.add_argument(
         "--only",
         default="",
-        help="comma-separated phases: ingest,pipeline,freshness,soak,history,catalog,upload",
+        help="comma-separated phases: ingest,pipeline,freshness,burst,soak,history,catalog,upload"
+        " (burst runs only when named)",
     )
     parser.add_argument("--rounds", type=int, default=None, help="interleaved ingest rounds")
     parser.add_argument("--soak-events", type=int, default=None)
