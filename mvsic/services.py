@@ -3,13 +3,13 @@
 import secrets
 from collections.abc import Iterable
 
-from celery import current_app
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from mvsic.background import task_send_on_commit
 from mvsic.listeners import listener_new
 from mvsic.models import AccountListener, Artist, ListenerUser, Tag, Track
 from mvsic.selectors import track_position_next
@@ -30,9 +30,7 @@ def artist_timezone_set(*, artist: Artist, zone: str) -> bool:
     artist.timezone = zone
     artist.full_clean(validate_unique=False)
     artist.save(update_fields=["timezone"])
-    transaction.on_commit(
-        lambda: current_app.send_task("analytics.artist_zone_rebuild", args=[artist.id])
-    )
+    task_send_on_commit("analytics.artist_zone_rebuild", args=(artist.id,))
     return True
 
 

@@ -329,6 +329,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # An upload whose processing task was never sent (broker down) is sent again.
+    "uploads-requeue": {
+        "task": "mvsic.tracks_requeue",
+        "schedule": 300,
+        "options": {"expires": 270},
+    },
     # The home page reads the stored ranking: a play shows there within a minute.
     "trending-refresh": {
         "task": "analytics.trending_refresh",

@@ -1,7 +1,8 @@
-"""The catalog's background work: processing an uploaded track."""
+"""The catalog's background work: processing uploaded tracks."""
 
 import contextlib
 import os
+from datetime import timedelta
 
 from celery import shared_task
 
@@ -15,6 +16,12 @@ from mvsic import uploads
 def track_process(track_id: int) -> None:
     with cpu_idle_only():
         uploads.track_process(track_id=track_id)
+
+
+# Beat: an upload whose task never reached the broker (it was down) is processed anyway.
+@shared_task(name="mvsic.tracks_requeue", ignore_result=True)
+def tracks_requeue() -> int:
+    return uploads.tracks_stalled_requeue(older_than=timedelta(minutes=5))
 
 
 @contextlib.contextmanager

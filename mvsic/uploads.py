@@ -5,8 +5,8 @@ import logging
 import os
 import tempfile
 import traceback
+from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from mvsic.audio import OUTPUT_EXTENSION, AudioRejected, audio_process
+from mvsic.background import task_send, task_send_on_commit
 from mvsic.models import Artist, Track, TrackProcessing
 from mvsic.selectors import track_position_next
 
@@ -126,6 +127,20 @@ def track_process(*, track_id: int) -> str:
     return track.status
 
 
+def tracks_stalled_requeue(*, older_than: timedelta) -> int:
+    """Send processing again for uploads waiting longer than `older_than` with no run going
+    (their task never reached the broker, or was lost). A second message for a track still
+    queued is harmless: the first run to start ends its processing, the other finds it done."""
+    since = timezone.now() - older_than
+    stalled = (
+        Track.objects.filter(status=Track.Status.PROCESSING, created_at__lt=since)
+        .exclude(processings__outcome=TrackProcessing.Outcome.RUNNING)
+        .exclude(processings__started_at__gte=since)
+        .values_list("pk", flat=True)
+    )
+    return sum(task_send("mvsic.track_process", kwargs={"track_id": pk}) for pk in stalled)
+
+
 def tracks_in_work_list(*, artist: Artist) -> QuerySet[Track]:
     """The artist's tracks that are not deleted, newest first, whatever their status."""
     return artist.tracks.filter(hidden_at__isnull=True).order_by("-created_at")
@@ -172,7 +187,4 @@ def _file_name(track: Track, extension: str) -> str:
 
 
 def _process_queue(track: Track) -> None:
-    track_id = track.pk
-    transaction.on_commit(
-        lambda: current_app.send_task("mvsic.track_process", kwargs={"track_id": track_id})
-    )
+    task_send_on_commit("mvsic.track_process", kwargs={"track_id": track.pk})
