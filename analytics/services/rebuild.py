@@ -11,6 +11,7 @@ from itertools import islice
 
 from django.db import transaction
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from analytics import reach
 from analytics.models import (
@@ -39,6 +40,7 @@ from analytics.services.follows_reconcile import (
     filtered_follow_rollups_expected,
     follower_rollups_expected,
 )
+from analytics.services.pruning import listener_hours_since
 from mvsic.models import Artist, Track
 
 CHUNK = 5000
@@ -210,8 +212,13 @@ def _hours_write(hours: dict, listener_hours: set, filtered: Counter) -> None:
         ],
         batch_size=CHUNK,
     )
+    since = listener_hours_since(timezone.now())
     ListenerHour.objects.bulk_create(
-        [ListenerHour(track_id=t, hour=h, listener=li) for t, h, li in sorted(listener_hours)],
+        [
+            ListenerHour(track_id=t, hour=h, listener=li)
+            for t, h, li in sorted(listener_hours)
+            if h >= since
+        ],
         batch_size=CHUNK,
     )
     FilteredHour.objects.bulk_create(

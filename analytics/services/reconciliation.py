@@ -33,6 +33,7 @@ from analytics.models import (
     TrackStats,
 )
 from analytics.services.follows_reconcile import follows_differences, follows_rebuild
+from analytics.services.pruning import listener_hours_since
 from analytics.services.rebuild import artist_figures_differences, artist_figures_rebuild
 from analytics.services.reclassify import events_reclassify
 from analytics.upsert import insert_on_conflict, table
@@ -212,7 +213,8 @@ def _counts_rebuild(expected: Expected) -> None:
     _replace(
         ListenerHour,
         (ListenerHour(track_id=t, hour=h, listener=lis) for t, h, lis in
-         plays.annotate(hour=TruncHour("ts")).values_list("track_id", "hour", "listener")
+         plays.filter(ts__gte=listener_hours_since(timezone.now()))
+         .annotate(hour=TruncHour("ts")).values_list("track_id", "hour", "listener")
          .distinct().iterator()),
     )  # fmt: skip
     _replace(
