@@ -1,8 +1,9 @@
 """Burst: ten times the sustained rate for 30 s, published to the events queue as the relay
 publishes (up to 100 events per message), counted by one fixed worker and then by the elastic
-supervisor (manage.py events_workers, 1 to the machine's cores). Reports the time from the end
-of the burst until every event is counted, the peak lag from acceptance to counting, and the
-most workers the supervisor ran."""
+supervisor (manage.py events_workers, 1 to the machine's cores, its default quiet period).
+Reports the time from the end of the burst until every event is counted, the peak lag from
+acceptance to counting, the most workers the supervisor ran and how long after the drain it
+was back to one."""
 
 import os
 import time
@@ -42,7 +43,6 @@ def _elastic_start(args) -> Proc:
         "MVSIC_WORKERS_MIN": "1",
         "MVSIC_WORKERS_MAX": str(max(cores, 2)),
         "MVSIC_WORKERS_POLL_SECONDS": "1",
-        "MVSIC_WORKERS_DOWN_AFTER_SECONDS": "10",
     }
     command = [str(BIN / "python"), str(ROOT / "manage.py"), "events_workers"]
     return Proc("elastic", command, args.run_dir / "elastic.log", env=env)
@@ -83,6 +83,7 @@ def _burst(args, seed_info, procs, rate: float, seconds: float, *, pool: bool) -
     done = wait_count(before + sent, procs, timeout=args.drain_timeout)
     if pool:
         peak_workers = max(peak_workers, _workers(WorkerPool))
+        back = _back_to_minimum(WorkerPool, since=done, timeout=args.drain_timeout)
     lag = sql(
         "SELECT extract(epoch FROM max(lag)),"
         " extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY lag))"
@@ -100,12 +101,26 @@ def _burst(args, seed_info, procs, rate: float, seconds: float, *, pool: bool) -
         "lag_p99_s": float(lag[1] or 0),
         "peak_workers": peak_workers if pool else 1,
     }
+    if pool:
+        result["back_to_minimum_s"] = back
     log(
         f"  sent {sent} ({result['achieved_rate']:.0f}/s); counted {result['drain_seconds']:.1f} s "
         f"after the burst; lag max {result['lag_max_s']:.1f} s, p99 {result['lag_p99_s']:.1f} s; "
         f"workers up to {result['peak_workers']}"
+        + (f", back to one {back:.1f} s after the drain" if pool else "")
     )
     return result
+
+
+def _back_to_minimum(model, *, since: float, timeout: float) -> float | None:
+    """Seconds from `since` (every event counted) until the supervisor runs one worker again
+    (its default quiet period, MVSIC_WORKERS_DOWN_AFTER_SECONDS); None if it never did."""
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        if _workers(model) <= 1:
+            return time.monotonic() - since
+        time.sleep(TICK * 5)
+    return None
 
 
 def _workers(model) -> int:
