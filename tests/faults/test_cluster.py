@@ -1,7 +1,9 @@
 """A three-node RabbitMQ cluster (scripts/rabbitmq-cluster.sh, its own ports, never the main
 broker) loses the node that leads the events queue mid-stream and gets it back: web and
 worker processes list every node and fail over; every accepted event is counted once and no
-request waits."""
+request waits. On the same cluster, one of two web hosts behind one address is killed with
+events in its spool: the other takes every request, and the spool is relayed when the host
+comes back."""
 
 import json
 import os
@@ -25,9 +27,11 @@ from tests.faults.conftest import (
     Ledger,
     assert_counted_exactly,
     latency_report,
+    spool_events,
     stamp,
     wait_idle,
 )
+from tests.faults.proxy import RoundRobinProxy
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.slow]
 
@@ -163,5 +167,91 @@ def test_events_queue_leader_killed_and_back_counts_everything_once(
         f"{elected_in:.1f}s, {counted_without_it} events counted without it, worker connected "
         f"to ports {ports}, killed node back after {back_at - killed_at:.1f}s; all requests: "
         f"{latency_report(ledger.sends)}; from the kill on: {latency_report(during)}; "
+        f"idle {drained:.1f}s after the stream; {stamp(started)}s"
+    )
+
+
+def test_web_host_killed_with_a_spool_behind_a_balancer_counts_everything_once(
+    cluster, rig, catalog, settings, tmp_path
+):
+    """Two web hosts (each its own spool directory) behind one round-robin address; one is
+    killed -9 holding spooled events, the other takes every request, and the killed host,
+    back on its spool directory, relays what it held."""
+    started = time.monotonic()
+    url = cluster.url()
+    settings.CELERY_BROKER_URL = url  # this process's view of the queue (wait_idle)
+    env = {"CELERY_BROKER_URL": url}
+    rig.worker(**env)
+    spools = [tmp_path / "host-a-spool", tmp_path / "host-b-spool"]
+    # Host a's relay waits an hour to gather a group: every event it accepts is still in its
+    # spool when it is killed.
+    slow = {"MVSIC_RELAY_LINGER_SECONDS": 3600, "MVSIC_RELAY_INTERVAL_SECONDS": 3600}
+    hosts = [rig.web(spool_dir=spools[0], **slow, **env), rig.web(spool_dir=spools[1], **env)]
+    proxy = RoundRobinProxy([host.port for host in hosts])
+    ledger = Ledger()
+    senders = [
+        HttpSender(
+            proxy.url,
+            EventStream(catalog.track_ids, seed=311 + i),
+            ledger,
+            requests_total=100_000,
+            batch=8,
+            rate=8,
+        )  # fmt: skip
+        for i in range(2)
+    ]
+    try:
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.wait_done(40)
+
+        # Out of the rotation until its open connections are done: a request in flight at
+        # the kill gets no answer, and whether its events reached the spool is unknowable.
+        proxy.remove(0)
+        wait_for(lambda: proxy.open[0] == 0, timeout=10, message="host a kept its connections")
+        hosts[0].kill()  # kill -9 of the master and its workers
+        killed_at = time.monotonic()
+        held = spool_events(spools[0])
+        assert held, "host a's spool was empty at the kill"
+        proxy.restore(0)  # back in the rotation, dead: its connections are refused
+        served_by_b = proxy.served[1]
+        time.sleep(15)  # the stream goes on through host b alone
+        served_alone = proxy.served[1] - served_by_b
+        assert proxy.refused[0] > 0, "no connection was sent to the dead host"
+
+        restarted = time.monotonic()
+        back = rig.web(spool_dir=spools[0], **env)
+        up_in = time.monotonic() - restarted
+        wait_for(lambda: not spool_events(spools[0]), timeout=60, message="host a did not relay")
+        relayed_in = time.monotonic() - restarted
+        served_by_a = proxy.served[0]
+        proxy.restore(0, back.port)  # its health check passes again
+        for sender in senders:
+            sender.wait_done(sender.done + 40)
+            sender.halt.set()
+        for sender in senders:
+            sender.finish()
+    finally:
+        for sender in senders:
+            sender.halt.set()
+        proxy.close()
+
+    assert set(ledger.statuses()) == {202}, ledger.summary()
+    durations = [s.duration for s in ledger.sends]
+    assert max(durations) < 2, f"a request waited {max(durations):.2f}s"
+    held_ids = {p["id"] for p in held}
+    assert held_ids <= set(ledger.accepted), "the spool held events no 202 accepted"
+    assert re.search(r"relayed \d+ spooled events", back.log_path.read_text())
+    assert proxy.served[0] > served_by_a, "host a took no request after it came back"
+    during = [s for s in ledger.sends if s.started + s.duration >= killed_at]
+    drained = wait_idle(set(ledger.accepted), timeout=180, what="after host a's return")
+    assert_counted_exactly(ledger, catalog)
+    print(
+        f"\ntwo hosts: {ledger.summary()}; host a killed -9 holding {len(held)} events "
+        f"({len(held_ids)} distinct) in its spool; host b alone took {served_alone} "
+        f"connections in 15 s, {proxy.refused[0]} refused by host a moved on; host a up "
+        f"again in {up_in:.1f}s, its spool relayed {relayed_in:.1f}s after its start; all "
+        f"requests: {latency_report(ledger.sends)}; from the kill on: {latency_report(during)}; "
         f"idle {drained:.1f}s after the stream; {stamp(started)}s"
     )
