@@ -67,7 +67,7 @@ def follows_store(*, events: Sequence[CountableEvent]) -> tuple[list, dict]:
         (
             (e.id, e.type, e.artist_id, e.listener, e.ts, e.received_at, e.source, e.address,
              agents[e.user_agent][0] if e.user_agent is not None else None, e.country, now)
-            for e in known
+            for e in sorted(known, key=lambda e: e.id)  # one lock order: no deadlock
         ),
         conflict=["id"],
         returning=["id"],
