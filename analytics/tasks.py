@@ -4,7 +4,9 @@ service. Events are not tasks: they are counted by analytics.consumer."""
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
+from analytics import partitions
 from analytics.services import pruning, rebuild, super_listeners, trending
 from analytics.services.reconciliation import counts_reconcile
 
@@ -48,3 +50,9 @@ def super_listeners_refresh() -> int:
 def trending_refresh() -> int:
     """Every minute: the home page's trending tracks of the last 24 hours."""
     return trending.trending_refresh()
+
+
+@shared_task(name="analytics.event_partitions_ahead", acks_late=True)
+def event_partitions_ahead() -> list[str]:
+    """Daily: the events table's partitions for this month and the next two."""
+    return partitions.partitions_ahead(now=timezone.now())

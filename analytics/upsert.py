@@ -16,9 +16,9 @@ def insert_on_conflict(
     update_sql: str = "",
 ) -> list[tuple]:
     """Insert `rows`; on a conflict over `conflict`, do nothing or run `update_sql` (a SET
-    list that may name `excluded.<column>`). Returns the `returning` columns of the rows
-    written. Works on PostgreSQL and SQLite (3.35+); values are prepared by the model's own
-    fields."""
+    list that may name `excluded.<column>`); with no `conflict`, a plain insert. Returns the
+    `returning` columns of the rows written. Works on PostgreSQL and SQLite (3.35+); values
+    are prepared by the model's own fields."""
     rows = list(rows)
     if not rows:
         return []
@@ -37,7 +37,9 @@ def insert_on_conflict(
     action = f"DO UPDATE SET {update_sql}" if update_sql else "DO NOTHING"
     # Identifiers come from model metadata and are quoted; every value is a parameter.
     target = f"{qn(meta.db_table)} ({', '.join(qn(c) for c in columns)})"
-    sql = f"INSERT INTO {target} {source} ON CONFLICT ({conflict_cols}) {action}"  # noqa: S608
+    sql = f"INSERT INTO {target} {source}"  # noqa: S608
+    if conflict:
+        sql += f" ON CONFLICT ({conflict_cols}) {action}"
     if returning:
         sql += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
     with connection.cursor() as cursor:

@@ -122,7 +122,10 @@ def catalog_add(*, artists: int, per_artist: int) -> float:
 def events_add(n: int, start: datetime, end: datetime) -> float:
     """Store n credited events on every track (skewed to a few), between start and end, in
     steps of a million; returns the seconds."""
+    from analytics.partitions import partitions_between
+
     began = time.monotonic()
+    partitions_between(start, end)
     tracks = sql("SELECT count(*) FROM mvsic_track", fetch=True)[0][0]
     step = 1_000_000
     for offset in range(0, n, step):

@@ -3,7 +3,7 @@ bench artists, tracks and ingest key, count stored events, and bulk-load synthet
 
 import contextlib
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bench.context import ARTISTS, MARKER_TRACKS, TRACKS_PER_ARTIST, retry
 from bench.fans import PLAY_SECONDS, TRACK_SECONDS
@@ -18,6 +18,7 @@ INGEST_KEY_NAME = "bench"
 # address key are kept: processes of this run may hold their ids and the key).
 ANALYTICS_TABLES = [
     "analytics_event",
+    "analytics_eventkey",
     "analytics_trackstats",
     "analytics_artiststats",
     "analytics_trackhour",
@@ -251,7 +252,11 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
     checkpointed; returns the seconds."""
     from django.db import connection
 
+    from analytics.partitions import partitions_between
+    from analytics.services.pruning import dedupe_since
+
     began = time.monotonic()
+    partitions_between(start, end)
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute("SET work_mem = '256MB'")
@@ -271,6 +276,12 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
                     "end": end,
                 },
             )
+        # The ids counting remembers: those of the deduplication window.
+        cursor.execute(
+            "INSERT INTO analytics_eventkey (id, ts) SELECT id, ts FROM analytics_event"
+            " WHERE ts >= %s ON CONFLICT DO NOTHING",
+            [dedupe_since(datetime.now(UTC))],
+        )
         for statement in REBUILD_SQL:
             cursor.execute(statement)
         from bench.rollups_sql import rollup_statements

@@ -329,6 +329,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # The events table's monthly partitions, made before their month begins.
+    "event-partitions": {
+        "task": "analytics.event_partitions_ahead",
+        "schedule": 86400,
+        "options": {"expires": 3600},
+    },
     # An upload whose processing task was never sent (broker down) is sent again.
     "uploads-requeue": {
         "task": "mvsic.tracks_requeue",

@@ -9,7 +9,14 @@ from analytics.models.counters import (
     TrackHour,
     TrackStats,
 )
-from analytics.models.events import FOLLOW_TYPES, Event, EventType, FilterReason, UserAgent
+from analytics.models.events import (
+    FOLLOW_TYPES,
+    Event,
+    EventKey,
+    EventType,
+    FilterReason,
+    UserAgent,
+)
 from analytics.models.follows import FollowEvent, FollowState
 from analytics.models.integrity import (
     AddressFollows,
@@ -47,6 +54,7 @@ __all__ = [
     "BlockKind",
     "CountingFailure",
     "Event",
+    "EventKey",
     "EventType",
     "FilterReason",
     "FilteredHour",

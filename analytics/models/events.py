@@ -1,4 +1,5 @@
-"""Stored events: every accepted event once (the dedupe key), with why it was not credited."""
+"""Stored events: every accepted event once, with why it was not credited, and the ids seen
+within the deduplication window (what makes counting idempotent)."""
 
 import uuid
 
@@ -44,8 +45,20 @@ class UserAgent(models.Model):
         return self.text[:80]
 
 
+class EventKey(models.Model):
+    """An event id counted within the deduplication window (docs/reliability.md): counting
+    inserts the batch's ids here first and applies only those that were new. Rows older than
+    the oldest event the edge still accepts are pruned, so its index stays the size of the
+    window, not of the history."""
+
+    id = models.UUIDField(primary_key=True)
+    ts = models.DateTimeField(db_index=True, help_text="The event's time (client time)")
+
+
 class Event(models.Model):
-    """One applied event; its primary key (the client's id) makes counting idempotent."""
+    """One applied event, stored once (EventKey decides duplicates). On PostgreSQL the table
+    is partitioned by month of `ts` (analytics/partitions.py) and has no index on the id:
+    its indexes grow with a month's events, not with the history."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     type = models.CharField(max_length=8, choices=EventType.choices)
@@ -88,7 +101,7 @@ class Event(models.Model):
     counted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["track", "ts"])]
+        indexes = [models.Index(fields=["track", "ts"]), models.Index(fields=["ts"])]
 
     def __str__(self) -> str:
         return f"{self.type} {self.track_id} by {self.listener}"

@@ -1,7 +1,8 @@
 """Counting: a batch of queued events applied to the counters, exactly once per event id.
 
-The Event table's primary key decides duplicates in the same transaction as the counter
-updates, so a redelivered batch changes nothing. Each table gets one upsert per batch.
+EventKey's primary key decides duplicates in the same transaction as the counter updates,
+so a redelivered batch changes nothing; only new events are stored, with their reason. Each
+table gets one upsert per batch.
 """
 
 import uuid
@@ -17,6 +18,7 @@ from analytics.hearing import heard_summary
 from analytics.models import (
     ArtistStats,
     Event,
+    EventKey,
     EventType,
     FilteredHour,
     LikeState,
@@ -25,6 +27,7 @@ from analytics.models import (
     TrackHour,
     TrackStats,
 )
+from analytics.partitions import partitions_for
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.periods import zone_get
 from analytics.placed import Placed, place
@@ -38,7 +41,7 @@ from mvsic.models import Track
 
 EVENT_COLUMNS = [
     "id", "type", "track", "listener", "ts", "received_at", "seconds", "source", "address",
-    "user_agent", "counted_at", "referrer", "country", "heard",
+    "user_agent", "counted_at", "referrer", "country", "heard", "reason",
 ]  # fmt: skip
 
 
@@ -96,27 +99,17 @@ def _track_events_count(parsed: dict[uuid.UUID, CountableEvent], follow_artists:
         poison_record(payload=event.payload(), reason=f"track {event.track_id} does not exist")
     if not parsed:
         return 0, None
+    # First, before this transaction writes to the events table: creating a partition
+    # waits for the transactions writing there (analytics/partitions.py).
+    partitions_for(e.ts for e in parsed.values())
     agents = user_agents_resolve({e.user_agent for e in parsed.values()} - {None})
-    now = timezone.now()
-    # A summary is stored as the parts of its track it heard, and for how long.
-    heard = {
-        e.id: heard_summary(e.ranges or (), tracks[e.track_id].duration)
-        for e in parsed.values()
-        if e.type == EventType.HEARD
-    }
     written = insert_on_conflict(
-        Event,
-        EVENT_COLUMNS,
-        (
-            (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at,
-             heard[e.id][1] if e.id in heard else e.seconds, e.source, e.address,
-             agents[e.user_agent][0] if e.user_agent is not None else None, now,
-             e.referrer, e.country, heard[e.id][0] if e.id in heard else None)
-            for e in parsed.values()
-        ),
+        EventKey,
+        ["id", "ts"],
+        sorted((e.id, e.ts) for e in parsed.values()),  # one lock order for every batch
         conflict=["id"],
         returning=["id"],
-    )  # fmt: skip
+    )
     # psycopg2 returns UUIDs, SQLite their text.
     new_ids = {row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0]) for row in written}
     fresh = [e for e in parsed.values() if e.id in new_ids]
@@ -125,6 +118,13 @@ def _track_events_count(parsed: dict[uuid.UUID, CountableEvent], follow_artists:
     bots = {text: bot for text, (_, bot) in agents.items()}
     reasons = events_classify(events=fresh, tracks=tracks, bots=bots)
     credited = [e for e in fresh if e.id not in reasons]
+    # A summary is stored as the parts of its track it heard, and for how long.
+    heard = {
+        e.id: heard_summary(e.ranges or (), tracks[e.track_id].duration)
+        for e in fresh
+        if e.type == EventType.HEARD
+    }
+    _events_store(fresh, agents, reasons, heard)
     # Only the counters need concurrent batches in line: everything before runs in
     # parallel (a duplicate id waits on the other batch's insert; the limits' rows are
     # written in key order).
@@ -149,6 +149,24 @@ def _track_events_count(parsed: dict[uuid.UUID, CountableEvent], follow_artists:
     return len(fresh), zones
 
 
+def _events_store(fresh: list[CountableEvent], agents: dict, reasons: dict, heard: dict) -> None:
+    """Store the new events once, each with its reason ('' for credited)."""
+    now = timezone.now()
+    insert_on_conflict(
+        Event,
+        EVENT_COLUMNS,
+        (
+            (e.id, e.type, e.track_id, e.listener, e.ts, e.received_at,
+             heard[e.id][1] if e.id in heard else e.seconds, e.source, e.address,
+             agents[e.user_agent][0] if e.user_agent is not None else None, now,
+             e.referrer, e.country, heard[e.id][0] if e.id in heard else None,
+             reasons.get(e.id, ""))
+            for e in fresh
+        ),
+        conflict=(),
+    )  # fmt: skip
+
+
 def _place(event: CountableEvent, track: TrackInfo, zones, reason: str, heard) -> Placed:
     hour, day = place(event.ts, zones[track.artist_id])
     return Placed(
@@ -171,12 +189,7 @@ def _place(event: CountableEvent, track: TrackInfo, zones, reason: str, heard) -
 
 
 def _filtered_record(*, events: list[CountableEvent], reasons: dict, placed: dict) -> None:
-    """Store each filtered event's reason and add it to the filtered hours."""
-    by_reason = defaultdict(list)
-    for e in events:
-        by_reason[reasons[e.id]].append(e.id)
-    for reason, ids in sorted(by_reason.items()):
-        Event.objects.filter(id__in=ids).update(reason=reason)
+    """Add the filtered events to the filtered hours and totals, by reason."""
     for model, key in (
         (FilteredHour, lambda e: (e.track_id, placed[e.id].hour)),
         (TrackFiltered, lambda e: (e.track_id,)),

@@ -54,11 +54,15 @@ def events_reclassify() -> int:
         for event in events:
             wanted = reasons.get(event.id, "")
             if stored[event.id] != wanted:
-                moved.setdefault(wanted, []).append(event.id)
-    # Written once the read is done (a cursor still reading the table is not updated under).
-    for reason, ids in sorted(moved.items()):
-        for start in range(0, len(ids), CHUNK):
-            Event.objects.filter(id__in=ids[start : start + CHUNK]).update(reason=reason)
+                moved.setdefault(wanted, []).append((event.ts, event.id))
+    # Written once the read is done (a cursor still reading the table is not updated under),
+    # in time order: each chunk's time range finds its rows by the ts index (no index on ids).
+    for reason, keys in sorted(moved.items()):
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            Event.objects.filter(
+                ts__gte=chunk[0][0], ts__lte=chunk[-1][0], id__in=[i for _, i in chunk]
+            ).update(reason=reason)
     return sum(len(ids) for ids in moved.values()) + _follows_reclassify(bots)
 
 

@@ -1,11 +1,12 @@
-"""analytics.services.pruning: listener hours are kept only as long as a figure reads them;
-every figure, the all-time listeners and reconciliation are the same after pruning."""
+"""analytics.services.pruning: listener hours are kept only as long as a figure reads them
+(every figure, the all-time listeners and reconciliation the same after pruning), event ids
+as long as a copy of the event can still arrive."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics.models import ArtistStats, ListenerDay, ListenerHour, TrackStats
+from analytics.models import ArtistStats, Event, EventKey, ListenerDay, ListenerHour, TrackStats
 from analytics.selectors import artist_stats_get
 from analytics.services.counting import events_count
 from analytics.services.pruning import LISTENER_HOURS_KEPT, integrity_prune
@@ -56,3 +57,20 @@ def test_old_listener_hours_are_pruned_and_no_figure_changes():
     assert counts_reconcile(fix=True).drift > 0
     assert ListenerHour.objects.count() == 2
     assert figures(artist, now) == before
+
+
+def test_a_resend_at_the_edge_of_the_dedupe_window_is_counted_once(settings):
+    """The oldest event the edge accepts now, resent just before its id may be forgotten
+    (a day later: it waited in a spool or a queue), is a duplicate; a minute after that
+    day the id is gone, when no copy can still be accepted or waiting."""
+    track = make_track()
+    now = datetime.now(UTC)
+    oldest = now - timedelta(seconds=settings.MVSIC_MAX_EVENT_AGE_SECONDS)
+    event = make_payload(track, ts=oldest.isoformat())
+    assert events_count(payloads=[event]) == 1
+    integrity_prune(now=now + timedelta(days=1, minutes=-1))
+    assert EventKey.objects.filter(id=event["id"]).exists()
+    assert events_count(payloads=[event]) == 0
+    assert TrackStats.objects.get(track=track).plays == 1
+    assert integrity_prune(now=now + timedelta(days=1, minutes=1))["eventkey"] == 1
+    assert Event.objects.filter(id=event["id"]).exists()  # the event itself is kept
