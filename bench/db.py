@@ -217,9 +217,10 @@ REBUILD_SQL = [
        WHERE reason <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
     """INSERT INTO analytics_trackfiltered (track_id, reason, events)
        SELECT track_id, reason, sum(events) FROM analytics_filteredhour GROUP BY 1, 2""",
+    # The last three days only, as pruning keeps them (LISTENER_HOURS_KEPT).
     """INSERT INTO analytics_listenerhour (track_id, hour, listener)
        SELECT DISTINCT track_id, date_trunc('hour', ts), listener FROM analytics_event
-       WHERE type = 'play' AND reason = ''""",
+       WHERE type = 'play' AND reason = '' AND ts >= now() - interval '3 days'""",
     """INSERT INTO analytics_likestate (track_id, listener, liked, ts, received_at, event_id)
        SELECT DISTINCT ON (track_id, listener) track_id, listener, type = 'like', ts,
               received_at, id
