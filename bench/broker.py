@@ -6,8 +6,9 @@ import contextlib
 import functools
 import random
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
+
+from uuid6 import uuid7
 
 from bench.context import retry
 from bench.fans import BROWSER_UA, PLAY_SECONDS, RETURNING_FANS, fan
@@ -86,7 +87,7 @@ def payloads_make(
         listener, ip = fan(random.randint(1, fans))
         payloads.append(
             {
-                "id": str(uuid.uuid4()),
+                "id": str(uuid7()),  # as the player makes them
                 "type": kind,
                 "track": random.randint(first_track, last_track),
                 "listener": listener,

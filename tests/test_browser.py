@@ -8,6 +8,8 @@ import io
 import json
 import os
 import re
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -153,6 +155,9 @@ def test_a_fans_play_and_like_reach_the_open_dashboard_without_reload(
     assert set(event) == {"id", "ts", "type", "track", "seconds", "source"}  # the cookie: the fan
     assert (event["type"], event["track"], event["source"]) == ("play", track["id"], "track-page")
     assert event["seconds"] >= 2
+    # A UUIDv7 (static/mvsic/events.js): its first 48 bits are the milliseconds it was made.
+    assert uuid.UUID(event["id"]).version == 7
+    assert abs((uuid.UUID(event["id"]).int >> 80) / 1000 - time.time()) < 300
     # The ORM runs outside Playwright's event loop, in a thread of its own.
     with ThreadPoolExecutor(1) as pool:
         stored = pool.submit(

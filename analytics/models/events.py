@@ -1,9 +1,8 @@
 """Stored events: every accepted event once, with why it was not credited, and the ids seen
 within the deduplication window (what makes counting idempotent)."""
 
-import uuid
-
 from django.db import models
+from uuid6 import uuid7
 
 from mvsic.models import Track
 
@@ -60,7 +59,7 @@ class Event(models.Model):
     is partitioned by month of `ts` (analytics/partitions.py) and has no index on the id:
     its indexes grow with a month's events, not with the history."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    id = models.UUIDField(primary_key=True, default=uuid7)
     type = models.CharField(max_length=8, choices=EventType.choices)
     # Indexed by (track, ts) below; a separate index on track alone would only cost writes.
     track = models.ForeignKey(

@@ -1,9 +1,8 @@
 """Follows: fans following artists, stored apart from track events (an event about an
 artist has no track), counted by the same pipeline, exactly once per event id."""
 
-import uuid
-
 from django.db import models
+from uuid6 import uuid7
 
 from analytics.models.events import FilterReason, UserAgent
 from mvsic.models import Artist
@@ -13,7 +12,7 @@ class FollowEvent(models.Model):
     """One applied follow or unfollow; its primary key (the client's id) makes counting
     idempotent."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    id = models.UUIDField(primary_key=True, default=uuid7)
     type = models.CharField(max_length=8)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
     listener = models.CharField(max_length=64)

@@ -10,31 +10,8 @@
   "use strict";
 
   var RETRY_DELAYS_MS = [1000, 3000, 8000];
-  var pageTime = document.querySelector("[data-server-time]");
-  var serverOrigin = pageTime ? Date.parse(pageTime.dataset.serverTime) : NaN;
-  var perfOrigin = window.performance ? performance.now() : 0;
-
-  // A clock that only moves forward from the server's time (as the player's): a follow and
-  // an unfollow keep the order they were clicked in, whatever the device's clock says.
-  function eventTime() {
-    var now = window.performance ? performance.now() : perfOrigin;
-    var base = isNaN(serverOrigin) ? Date.now() - now : serverOrigin - perfOrigin;
-    return new Date(base + now).toISOString();
-  }
-
-  function uuid4() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) {
-      return (b < 16 ? "0" : "") + b.toString(16);
-    }).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-  }
+  var eventTime = window.MvsicEvents.time;
+  var eventId = window.MvsicEvents.id;
 
   function send(url, event, attempt) {
     attempt = attempt || 0;
@@ -76,7 +53,7 @@
       var following = button.getAttribute("aria-pressed") !== "true";
       render(following);
       if (count) count.textContent = Math.max(0, parseInt(count.textContent, 10) + (following ? 1 : -1));
-      var event = { id: uuid4(), type: following ? "follow" : "unfollow", artist: artist, ts: eventTime() };
+      var event = { id: eventId(), type: following ? "follow" : "unfollow", artist: artist, ts: eventTime() };
       pending += 1;
       button.dataset.sync = "pending";
       status.textContent = "";

@@ -23,37 +23,8 @@
   var HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
   var MAX_HOST_NAME = 253;
 
-  // When it happened, on a clock that only moves forward: the server's time when the page was
-  // made, plus the page's own monotonic time since (performance.now). A wrong clock on the
-  // fan's device, or a step of the server's clock, cannot reorder a like and an unlike.
-  var pageTime = document.querySelector("[data-server-time]");
-  var serverOrigin = pageTime ? Date.parse(pageTime.dataset.serverTime) : NaN;
-  var perfOrigin = window.performance ? performance.now() : 0;
-
-  function eventTime() {
-    var now = window.performance ? performance.now() : perfOrigin;
-    var base = isNaN(serverOrigin) ? Date.now() - now : serverOrigin - perfOrigin;
-    return new Date(base + now).toISOString();
-  }
-
-  function uuid4() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    // randomUUID needs a secure context (HTTPS or localhost); getRandomValues does not.
-    var bytes = new Uint8Array(16);
-    if (window.crypto && window.crypto.getRandomValues) {
-      window.crypto.getRandomValues(bytes);
-    } else {
-      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) {
-      return (b < 16 ? "0" : "") + b.toString(16);
-    }).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-  }
+  var eventTime = window.MvsicEvents.time;
+  var eventId = window.MvsicEvents.id;
 
   // POST one event; the same id is reused on retry, so the server counts it at most once.
   function sendEvent(url, event, attempt) {
@@ -264,7 +235,7 @@
     this.resetHeard();
     if (!ranges.length) return;
     var event = {
-      id: uuid4(),
+      id: eventId(),
       ts: eventTime(),
       type: "heard",
       track: this.track,
@@ -282,7 +253,7 @@
     this.counted = true;
     var self = this;
     var event = {
-      id: uuid4(),
+      id: eventId(),
       ts: eventTime(),
       type: "play",
       track: this.track,
@@ -322,7 +293,7 @@
       self.renderLike(liked);
       storage.set(self.likeKey(), liked ? "1" : "0");
       var event = {
-        id: uuid4(),
+        id: eventId(),
         ts: eventTime(),
         type: liked ? "like" : "unlike",
         track: self.track,

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
-from analytics.models import ArtistStats, FollowState
+from analytics.models import ArtistStats, FollowEvent, FollowState
 from tests.conftest import BROWSER_UA, make_artist, wait_for, worker_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -66,6 +66,10 @@ def test_a_fan_follows_and_unfollows_from_the_artist_page(chromium, live_server,
     page.goto(page_url)
     assert page.get_attribute(BUTTON, "aria-pressed") == "false"
     assert orm(lambda: FollowState.objects.get().following) is False
+    # The browser's ids are UUIDv7s: time-ordered, the follow's before the unfollow's.
+    ids = orm(lambda: list(FollowEvent.objects.order_by("ts").values_list("id", flat=True)))
+    assert [i.version for i in ids] == [7, 7]
+    assert ids[0] < ids[1]
     assert errors == []  # no script error, no refused inline script (CSP)
 
 
