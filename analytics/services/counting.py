@@ -36,7 +36,7 @@ from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
 from analytics.services.rollups import rollups_count, rollups_write
-from analytics.upsert import insert_on_conflict, table
+from analytics.upsert import insert_on_conflict, rows_by_keys, table
 from mvsic.models import Track
 
 EVENT_COLUMNS = [
@@ -242,38 +242,30 @@ def _counters_apply(
         sorted({(e.track_id, placed[e.id].hour, e.listener) for e in plays}),
         conflict=["track", "hour", "listener"],
     )
-    _likes_apply(likes)
+    liked = _likes_apply(likes)
 
     now = timezone.now()
     play_count = Counter(e.track_id for e in plays)
-    liked_tracks = {e.track_id for e in likes}
     _stats_add(
         TrackStats,
         "track",
         rows=[
-            (t, play_count[t], new_track_listeners.get(t, 0), t in liked_tracks, now)
+            (t, play_count[t], new_track_listeners.get(t, 0), liked[t], now)
             for t in sorted({e.track_id for e in events})
         ],
-        likes_sql=(
-            f"SELECT COUNT(*) FROM {table(LikeState)} l "  # noqa: S608
-            "WHERE l.track_id = {table}.track_id AND l.liked"
-        ),
     )
-    artist_plays = Counter()
+    artist_plays, artist_liked = Counter(), Counter()
     for track_id, n in play_count.items():
         artist_plays[artist_of[track_id]] += n
-    liked_artists = {artist_of[t] for t in liked_tracks}
+    for track_id, n in liked.items():
+        artist_liked[artist_of[track_id]] += n
     _stats_add(
         ArtistStats,
         "artist",
         rows=[
-            (a, artist_plays[a], new_artist_listeners.get(a, 0), a in liked_artists, now)
+            (a, artist_plays[a], new_artist_listeners.get(a, 0), artist_liked[a], now)
             for a in sorted({artist_of[e.track_id] for e in events})
         ],
-        likes_sql=(
-            f"SELECT COALESCE(SUM(s.likes), 0) FROM {table(TrackStats)} s "  # noqa: S608
-            f"JOIN {table(Track)} t ON t.id = s.track_id WHERE t.artist_id = {{table}}.artist_id"
-        ),
     )
 
 
@@ -300,13 +292,18 @@ def _hours_add(events: list[CountableEvent], placed: dict) -> None:
     )
 
 
-def _likes_apply(likes: list[CountableEvent]) -> None:
-    """Keep each listener's latest like/unlike; a later-stamped one always wins."""
+def _likes_apply(likes: list[CountableEvent]) -> Counter:
+    """Keep each listener's latest like/unlike; a later-stamped one always wins. Returns
+    the change in each track's listeners who like it. The states are read under the
+    batch's counter-row locks (taken before), so no other batch changes them meanwhile."""
     latest: dict[tuple[int, str], CountableEvent] = {}
     for e in sorted(likes, key=lambda e: (e.ts, e.received_at, e.id.hex)):
         latest[(e.track_id, e.listener)] = e
+    if not latest:
+        return Counter()
+    before = dict(rows_by_keys(LikeState, ["track", "listener"], latest, ["liked"]))
     likes_table = table(LikeState)
-    insert_on_conflict(
+    written = insert_on_conflict(
         LikeState,
         ["track", "listener", "liked", "ts", "received_at", "event_id"],
         (
@@ -320,26 +317,26 @@ def _likes_apply(likes: list[CountableEvent]) -> None:
             f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
             f"({likes_table}.ts, {likes_table}.received_at, {likes_table}.event_id)"
         ),
+        returning=["track", "listener", "liked"],
     )
+    change: Counter = Counter()
+    for track, listener, liked in written:
+        change[track] += bool(liked) - bool(before.get((track, listener), False))
+    return change
 
 
-def _stats_add(model, key: str, *, rows: list[tuple], likes_sql: str) -> None:
-    """One statement for all counter rows: add plays and new listeners; recount likes
-    (from the like states) only where the batch had likes or unlikes."""
+def _stats_add(model, key: str, *, rows: list[tuple]) -> None:
+    """One statement for all counter rows: add plays, new listeners and the change in likes."""
     stats_table = table(model)
     insert_on_conflict(
         model,
         [key, "plays", "listeners", "likes", "updated_at"],
-        [
-            (k, plays, listeners, 1 if recount else 0, now)
-            for k, plays, listeners, recount, now in rows
-        ],
+        rows,
         conflict=[key],
         update_sql=(
             f"plays = {stats_table}.plays + excluded.plays, "
             f"listeners = {stats_table}.listeners + excluded.listeners, "
-            f"likes = CASE WHEN excluded.likes = 1 THEN ({likes_sql.format(table=stats_table)}) "
-            f"ELSE {stats_table}.likes END, "
+            f"likes = {stats_table}.likes + excluded.likes, "
             "updated_at = excluded.updated_at"
         ),
     )
