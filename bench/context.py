@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -19,6 +20,7 @@ MARKER_TRACKS = 3
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 BATCH = 50
+DATABASE_PORT = 5432  # the machine's server; bench/postgres.py starts others
 
 LIVE: dict[int, str] = {}  # pid of each process this run started -> its role (for CPU shares)
 LOADERS: set[int] = set()  # open-loop sender processes
@@ -34,7 +36,7 @@ def configure(args) -> None:
     tag = args.tag
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{DATABASE_PORT}/{args.db}",
         MVSIC_EVENTS_QUEUE=f"mvsic.{tag}.events",
         MVSIC_DEFAULT_QUEUE=f"mvsic.{tag}.default",
         MVSIC_BENCH_NOOP_QUEUE=f"mvsic.{tag}.noop",
@@ -46,6 +48,17 @@ def configure(args) -> None:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+
+
+def database_url(*, db: str | None = None, port: int | None = None) -> str:
+    """The URL the bench uses now (DATABASE_URL), with another database or port."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    netloc = f"{parts.username}@{parts.hostname}:{port or parts.port or DATABASE_PORT}"
+    return urlunsplit(parts._replace(netloc=netloc, path=f"/{db}" if db else parts.path))
+
+
+def database_port() -> int:
+    return urlsplit(os.environ["DATABASE_URL"]).port or DATABASE_PORT
 
 
 def retry(what: str, fn, *, attempts: int = 30, pause: float = 5.0):

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from bench.broker import consumers
-from bench.context import BIN, LIVE, ROOT
+from bench.context import BIN, LIVE, ROOT, database_url
 
 
 class Proc:
@@ -87,7 +87,7 @@ def web_start(args, *, port: int | None = None, db: str | None = None) -> Proc:
     if port is not None:
         env.update(PORT=str(port), MVSIC_SPOOL_DIR=f"{os.environ['MVSIC_SPOOL_DIR']}-{port}")
     if db is not None:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
+        env["DATABASE_URL"] = database_url(db=db)
     web = Proc(
         "gunicorn",
         [str(BIN / "gunicorn"), "mvsic.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],

@@ -10,6 +10,8 @@ baselines measured in the same run (the machine is small and shared):
 3. freshness  lag from a 202 to the stats API showing the event, under open-loop load at
               50% and 90% of the highest rate the whole pipeline sustains here.
 4. history    dashboard and stats API time with 10 thousand and 10 million stored events.
+   settings   one worker's counting on an empty store and on the large history, on servers of
+              the bench's own with PostgreSQL's stock and tuned settings; disk per event.
 5. catalog    fan pages' rate with the demo catalog and with 10,000 artists, 100,000 tracks
               and 10 million events.
 6. memory     peak RSS of web and worker processes; worker RSS before and after a soak.
@@ -61,6 +63,7 @@ from bench.phases import (
     micro,
     pipeline,
     profile,
+    settings,
     soak,
     upload,
 )
@@ -73,7 +76,7 @@ MODES = {
     "smoke": dict(
         wrk_seconds=2, warmup=1, rounds=1, pipeline_events=300, soak_events=300, history=(200, 0),
         fresh_seconds=4, get_seconds=2, workers=[1], sustained_seconds=3,
-        catalog=(50, 500, 12_000),
+        catalog=(50, 500, 12_000), settings_events=300,
     ),
     "quick": dict(
         wrk_seconds=3, warmup=1, rounds=2, pipeline_events=5_000, soak_events=10_000,
@@ -97,6 +100,7 @@ PHASES = [
     ("pipeline", pipeline.run),
     ("soak", soak.run),
     ("history", history.run),
+    ("settings", settings.run),
     ("catalog", catalog.run),
     ("upload", upload.run),
 ]
@@ -125,14 +129,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated phases: ingest,pipeline,freshness,burst,soak,history,catalog,upload"
-        " (burst runs only when named)",
+        help="comma-separated phases: ingest,pipeline,freshness,burst,soak,history,settings,"
+        "catalog,upload (burst runs only when named; settings only when named or in a full run)",
     )
     parser.add_argument("--rounds", type=int, default=None, help="interleaved ingest rounds")
     parser.add_argument("--soak-events", type=int, default=None)
     parser.add_argument("--history-events", type=int, default=None, help="the large history")
     parser.add_argument("--no-pipeline-at-history", dest="pipeline_at_history",
                         action="store_false")  # fmt: skip
+    parser.add_argument(
+        "--postgres-settings", type=lambda s: s.split(","), default=["stock", "tuned"],
+        help="the settings phase's servers: stock,tuned (deploy/postgresql/mvsic.conf)",
+    )  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy the web and worker")
     parser.add_argument(
         "--drain-timeout", type=float, default=300, help="seconds a count may stand still"
@@ -154,7 +162,8 @@ def main(argv=None) -> int:
         return 0
     mode = mode_of(args)
     phases = set(args.only.split(",")) if args.only else {
-        "micro", "ingest", "pipeline", "freshness", "soak", "history", "catalog", "upload"
+        "micro", "ingest", "pipeline", "freshness", "soak", "history", "catalog", "upload",
+        *(("settings",) if args.mode == "full" else ()),
     }  # fmt: skip
     if args.profile:
         phases.add("profile")
