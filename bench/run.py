@@ -81,12 +81,12 @@ MODES = {
     "quick": dict(
         wrk_seconds=3, warmup=1, rounds=2, pipeline_events=5_000, soak_events=10_000,
         history=(10_000, 100_000), fresh_seconds=5, get_seconds=3, workers=[1, 2],
-        sustained_seconds=4, catalog=(1_000, 10_000, 200_000),
+        sustained_seconds=4, catalog=(1_000, 10_000, 200_000), settings_events=20_000,
     ),
     "full": dict(
         wrk_seconds=8, warmup=3, rounds=4, pipeline_events=40_000, soak_events=1_000_000,
         history=(10_000, 10_000_000), fresh_seconds=30, get_seconds=15, workers=[1, 2, 4],
-        sustained_seconds=20, catalog=(10_000, 100_000, 10_000_000),
+        sustained_seconds=20, catalog=(10_000, 100_000, 10_000_000), settings_events=40_000,
     ),
 }  # fmt: skip
 
