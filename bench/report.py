@@ -179,7 +179,7 @@ def _history(hist: dict, pipe: dict, rows: list, targets: list) -> None:
             (
                 "history selectors, in-process",
                 " / ".join(f"{small[k]:.1f} -> {big[k]:.1f} ms" for k in small),
-                "artist_stats_get / track_stats_get",
+                " / ".join(small),
                 "ratio " + " / ".join(f"{big[k] / small[k]:.2f}" for k in small),
             )
         )

@@ -153,17 +153,21 @@ def page_time(args, path: str, headers: list[str], seconds: float, port: int) ->
 
 
 def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
-    """Milliseconds per call of the two stats selectors, in this process (no HTTP, no
-    gunicorn): the database's share of the pages, median of `rounds` rounds."""
+    """Milliseconds per call of the two stats selectors, for the default period and for 12
+    months, in this process (no HTTP, no gunicorn): the database's share of the pages and
+    the Python that shapes its rows, median of `rounds` rounds."""
     from analytics import selectors
     from mvsic.models import Artist, Track
 
     artist = Artist.objects.get(slug=seed_info["artist_slug"])
     track = Track.objects.select_related("artist").get(pk=seed_info["artist_track"])
     out = {}
+    twelve = {"period": "12m"}
     for name, fn in (
         ("artist_stats_get", lambda: selectors.artist_stats_get(artist=artist)),
         ("track_stats_get", lambda: selectors.track_stats_get(track=track)),
+        ("artist_stats_get_12m", lambda: selectors.artist_stats_get(artist=artist, params=twelve)),
+        ("track_stats_get_12m", lambda: selectors.track_stats_get(track=track, params=twelve)),
     ):
         fn()
         times = []
