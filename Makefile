@@ -46,7 +46,7 @@ test: venv lint services ## Lint, then the whole suite against PostgreSQL and Ra
 test-fast: venv services ## Everything but the browser, fault and slow tests
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser and not fault and not slow" $(PYTEST_ARGS)
 
-bench: venv services ## Benchmark the event pipeline (~25 min; BENCH_ARGS=--quick for ~2.5 min)
+bench: venv services ## Benchmark the event pipeline (~90 min; BENCH_ARGS=--quick for ~3 min)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-smoke: venv services ## A tiny benchmark run that checks only that counts are exact
