@@ -39,32 +39,15 @@ def server(name: str):
 
     owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     data = Path(tempfile.mkdtemp(prefix=f"mvsic-bench-pg-{name}-", dir="/var/tmp"))
-    if owner:  # initdb and postgres refuse to run as root
-        shutil.chown(data, "postgres")
-    port = free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-    subprocess.run(
-        [*owner, _bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        **quiet,
-    )
-    conf = data / "postgresql.conf"
-    lines = [
-        f"port = {port}",
-        "listen_addresses = '127.0.0.1'",
-        f"unix_socket_directories = '{data}'",
-    ]
-    if SETTINGS[name] is not None:  # a copy the server's user can read
-        shutil.copy(SETTINGS[name], data / "mvsic.conf")
-        lines.append("include 'mvsic.conf'")
-    conf.write_text(conf.read_text() + "\n".join(lines) + "\n")
     pg_ctl = [*owner, _bin("pg_ctl"), "-D", str(data), "-l", str(data / "server.log")]
-    subprocess.run([*pg_ctl, "-w", "start"], check=True, **quiet)
-    log(f"postgres: {name} settings on port {port}")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
     before = os.environ["DATABASE_URL"]
     settings_dict = connections["default"].settings_dict
     saved = settings_dict["PORT"]
     try:
+        port = _init(data, owner, name)
+        subprocess.run([*pg_ctl, "-w", "start"], check=True, **quiet)
+        log(f"postgres: {name} settings on port {port}")
         connections.close_all()
         os.environ["DATABASE_URL"] = database_url(port=port)
         settings_dict["PORT"] = port
@@ -75,3 +58,28 @@ def server(name: str):
         settings_dict["PORT"] = saved
         subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], check=False, **quiet)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _init(data: Path, owner: list[str], name: str) -> int:
+    """initdb in `data`, listening on a free port of 127.0.0.1 with the `name`d settings;
+    returns the port."""
+    if owner:  # initdb and postgres refuse to run as root
+        shutil.chown(data, "postgres")
+    subprocess.run(
+        [*owner, _bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    port = free_port()
+    lines = [
+        f"port = {port}",
+        "listen_addresses = '127.0.0.1'",
+        f"unix_socket_directories = '{data}'",
+    ]
+    if SETTINGS[name] is not None:  # a copy the server's user can read
+        shutil.copy(SETTINGS[name], data / "mvsic.conf")
+        lines.append("include 'mvsic.conf'")
+    conf = data / "postgresql.conf"
+    conf.write_text(conf.read_text() + "\n".join(lines) + "\n")
+    return port

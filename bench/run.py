@@ -54,6 +54,7 @@ from bench.context import (
 )
 from bench.db import analytics_reset, database_prepare, seed
 from bench.load import wrk_ensure
+from bench.machine import machine
 from bench.phases import (
     burst,
     catalog,
@@ -68,7 +69,7 @@ from bench.phases import (
     upload,
 )
 from bench.procs import free_port, web_start
-from bench.report import machine, table
+from bench.report import table
 from bench.resources import memory_sum
 
 MODES = {

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench.broker import publish
 from bench.context import INTERRUPTIONS, log, retry
-from bench.db import analytics_reset, database_copy, database_drop, event_count, history_add
+from bench.db import analytics_reset, database_copy, database_drop, event_count
+from bench.history_sql import history_add
 from bench.load import wrk
 from bench.procs import free_port, web_start
 from bench.waits import drain

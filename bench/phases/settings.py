@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench.broker import publish
 from bench.context import log
-from bench.db import analytics_reset, database_prepare, event_count, history_add, seed, sql
+from bench.db import analytics_reset, database_prepare, event_count, seed, sql
+from bench.history_sql import history_add
 from bench.postgres import server
 from bench.waits import drain
 
@@ -40,7 +41,7 @@ def run(args, mode, seed_info, results) -> None:
                 "ratio": big_rate / small_rate,
                 "history_events": big,
                 "generate_seconds": seconds,
-                "mb_per_million_events": grown / 1e6 / (big / 1e6),
+                "mb_per_million_events": grown / big,  # bytes per event
             }
             log(
                 f"  {name}: {small_rate:.0f} events/s empty, {big_rate:.0f} on {big} stored"
