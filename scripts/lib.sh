@@ -14,7 +14,7 @@ py=$(command -v python3 || command -v python || true)
 [ -n "$py" ] || fail "Python 3 is not installed: install python3 (3.11)."
 
 # env_value NAME DEFAULT: the environment's value, else the last NAME=... line of .env, else DEFAULT
-# (the same order mvsic/settings.py reads them in).
+# (the same order mvsic/settings/environment.py reads them in).
 env_value() {
     eval "_v=\${$1-}"
     if [ -z "$_v" ] && [ -f "$root/.env" ]; then

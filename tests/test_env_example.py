@@ -5,7 +5,12 @@ import re
 from tests.conftest import ROOT
 
 # Where variables are read: settings, gunicorn, the Procfile and the service scripts.
-SOURCES = ["mvsic/settings.py", "gunicorn.conf.py", "Procfile", *sorted(ROOT.glob("scripts/*.sh"))]
+SOURCES = [
+    *sorted(ROOT.glob("mvsic/settings/*.py")),
+    "gunicorn.conf.py",
+    "Procfile",
+    *sorted(ROOT.glob("scripts/*.sh")),
+]
 READ = re.compile(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"|\$\{([A-Z][A-Z0-9_]+)[:}-]')
 LISTED = re.compile(r"^# ?([A-Z][A-Z0-9_]+)=", re.MULTILINE)
 NOT_SETTINGS = {"HONCHO_PROCESS_NAME"}  # honcho sets it for each process it starts
