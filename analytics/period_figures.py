@@ -1,13 +1,17 @@
 """Reads of a period's figures in the artist's time zone: totals, the series, the
 comparison, breakdowns and listening. Only rollups and hourly buckets, never raw events:
-a period reads whole months plus the days left over (analytics.models.rollups)."""
+a period reads whole months plus the days left over (analytics.models.rollups), its closed
+days once (analytics.closed_days)."""
 
+import functools
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 from django.db.models import Max, Q, Sum
 
 from analytics import reach
+from analytics.closed_days import added, closed_read, greatest
 from analytics.hearing import PARTS
 from analytics.models import (
     ArtistStats,
@@ -34,15 +38,21 @@ BREAKDOWNS = {"source": "sources", "country": "countries", "device": "devices",
 OUTCOMES = ("complete", "partial", "skip")
 
 
+def _artist_state(artist: Artist) -> tuple[str, int]:
+    """(the zone the artist's figures are kept in now, its history version)."""
+    state = ArtistStats.objects.filter(artist=artist).values_list("zone", "history_version")
+    return state.first() or ("UTC", 0)
+
+
 def artist_zone(artist: Artist) -> str:
     """The zone the artist's figures are kept in now (its own once a change is rebuilt)."""
-    stats = ArtistStats.objects.filter(artist=artist).only("zone").first()
-    return stats.zone if stats else "UTC"
+    return _artist_state(artist)[0]
 
 
 def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, Period | None]:
-    """The period and its comparison asked for (raises PeriodError naming the parameter)."""
-    zone = artist_zone(artist)
+    """The period and its comparison asked for (raises PeriodError naming the parameter),
+    stamped with the artist's history version: read before any of the figures."""
+    zone, version = _artist_state(artist)
     earliest = Rollup.objects.filter(scope="a", key=artist.id, span="m").order_by("start").first()
     period = period_resolve(
         period=params.get("period") or "7d",
@@ -52,15 +62,26 @@ def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, 
         now=now,
         earliest=earliest.start if earliest else None,
     )
-    return period, comparison_resolve(period, params.get("compare") or "previous")
+    previous = comparison_resolve(period, params.get("compare") or "previous")
+    return (
+        replace(period, stamp=version),
+        replace(previous, stamp=version) if previous else None,
+    )
 
 
-def _spans(period: Period, scope: str = "a") -> Q:
-    """An artist's period: its whole months and the days left over; a track's: its days."""
+def _spans(first: date, last: date, scope: str = "a") -> Q:
+    """An artist's days: their whole months and the days left over; a track's: its days."""
     if scope == "t":
-        return Q(span="d", start__gte=period.first_day, start__lte=period.last_day)
-    months, days = month_split(period.first_day, period.last_day)
+        return Q(span="d", start__gte=first, start__lte=last)
+    months, days = month_split(first, last)
     return Q(span="m", start__in=months) | Q(span="d", start__in=days)
+
+
+def _kept(period: Period, what: tuple, read, merge=added, *, last: date | None = None) -> dict:
+    """read(first, last) over the period's days (or to `last`), its closed days from the
+    cache (analytics.closed_days)."""
+    stamp = (*what, period.zone, period.stamp)
+    return closed_read(stamp, period.first_day, last or period.last_day, read, merge)
 
 
 def _sums(
@@ -68,25 +89,37 @@ def _sums(
 ) -> dict[tuple[int, str, str], int]:
     """(key, metric, value) -> sum over the period; with `metrics` (kept by month for
     tracks too), only those, read by month."""
-    spans = _spans(period) if metrics else _spans(period, scope)
-    rows = (
-        Rollup.objects.filter(spans, scope=scope, key__in=keys)
-        .exclude(metric__startswith="~")
-        .filter(**({"metric__in": metrics} if metrics else {}))
-        .values_list("key", "metric", "value")
-        .annotate(n=Sum("n"))
-    )
-    return {(k, m, v): n for k, m, v, n in rows}
+
+    def read(first: date, last: date) -> dict:
+        rows = (
+            Rollup.objects.filter(
+                _spans(first, last) if metrics else _spans(first, last, scope),
+                scope=scope,
+                key__in=keys,
+            )
+            .exclude(metric__startswith="~")
+            .filter(**({"metric__in": metrics} if metrics else {}))
+            .values_list("key", "metric", "value")
+            .annotate(n=Sum("n"))
+        )
+        return {(k, m, v): n for k, m, v, n in rows}
+
+    return _kept(period, ("sums", scope, tuple(keys), tuple(metrics or ())), read)
 
 
 def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
     """(distinct listeners, listeners first heard) in the period's days."""
-    cells = reach.range_cells(period.first_day)
-    found = dict(
-        ReachCell.objects.filter(_spans(period, scope), scope=scope, key=key, cell__in=cells)
-        .values_list("cell")
-        .annotate(n=Sum("n"))
-    )
+    cells = reach.range_cells(period.first_day)  # the same cells for every part of the days
+
+    def read(first: date, last: date) -> dict:
+        return dict(
+            ReachCell.objects.filter(_spans(first, last, scope), scope=scope, key=key)
+            .filter(cell__in=cells)
+            .values_list("cell")
+            .annotate(n=Sum("n"))
+        )
+
+    found = _kept(period, ("reach", scope, key), read)
     return sum(found.get(c, 0) for c in cells), found.get(reach.NONE, 0)
 
 
@@ -102,11 +135,14 @@ def followers_by_day(key: int, period: Period) -> dict:
     """An artist's followers at the end of each day of the period, from its followers now
     and the daily changes since the period began (kept in the artist's "followers" rollup)."""
     stats = ArtistStats.objects.filter(artist_id=key).only("followers").first()
-    changes = dict(
-        Rollup.objects.filter(
-            scope="a", key=key, span="d", metric="followers", start__gte=period.first_day
-        ).values_list("start", "n")
-    )
+
+    def read(first: date, last: date) -> dict:
+        days = Rollup.objects.filter(
+            scope="a", key=key, span="d", metric="followers", start__gte=first, start__lte=last
+        )
+        return dict(days.values_list("start", "n"))
+
+    changes = _kept(period, ("followers", key), read, last=date.max)
     now = stats.followers if stats else 0
     at_end = now - sum(n for day, n in changes.items() if day > period.last_day)
     out = {}
@@ -178,43 +214,44 @@ def series_get(
             for h in period.hours()
             if now is None or h <= now
         ]
-    rows = (
-        Rollup.objects.filter(
+
+    def read(first: date, last: date) -> dict:
+        rows = Rollup.objects.filter(
             scope=scope, key=key, span="d", metric__in=("plays", "likes"),
-            start__gte=period.first_day, start__lte=period.last_day,
-        )
-        .values_list("start", "metric")
-        .annotate(n=Sum("n"))
-    )  # fmt: skip
-    found: dict = defaultdict(int)
-    for day, metric, n in rows:
-        found[(day, metric)] = n
+            start__gte=first, start__lte=last,
+        ).values_list("start", "metric").annotate(n=Sum("n"))  # fmt: skip
+        return {(day, metric): n for day, metric, n in rows}
+
+    found = defaultdict(int, _kept(period, ("series", scope, key), read))
     followers = followers_by_day(key, period) if scope == "a" else {}
     return [
-        {"hour": _day_start(period, d), "day": d.isoformat(),
+        {"hour": _day_start(d, period.zone), "day": d.isoformat(),
          "plays": found[(d, "plays")], "likes": found[(d, "likes")],
          **({"followers": followers[d]} if followers else {})}
         for d in period.days()
     ]  # fmt: skip
 
 
-def _day_start(period: Period, day) -> str:
-    return day_start(day, period.tz).isoformat()
+@functools.lru_cache(maxsize=8192)
+def _day_start(day: date, zone: str) -> str:
+    """A local day's first instant as the series gives it (a 12-month series has 365)."""
+    return day_start(day, zone).isoformat()
 
 
 def breakdowns_get(scope: str, key: int, period: Period, totals: dict, sums: dict) -> dict:
     """Each dimension's rows by plays (from the period's rollups, `sums`); a value with
     fewer than FLOOR listeners on every day of the period is folded into "other", so no fan
     can be singled out."""
-    shown = {
-        (metric[1:], value)
-        for metric, value, most in Rollup.objects.filter(
-            _spans(period, scope), scope=scope, key=key, metric__startswith="~"
+
+    def read(first: date, last: date) -> dict:
+        rows = Rollup.objects.filter(
+            _spans(first, last, scope), scope=scope, key=key, metric__startswith="~"
         )
-        .values_list("metric", "value")
-        .annotate(most=Max("n"))
-        if most >= FLOOR
-    }
+        return {(m, v): most for m, v, most in rows.values_list("metric", "value").annotate(
+            most=Max("n"))}  # fmt: skip
+
+    floors = _kept(period, ("floors", scope, key), read, greatest)
+    shown = {(metric[1:], value) for (metric, value), most in floors.items() if most >= FLOOR}
     plays: dict = defaultdict(int)
     for (_, metric, value), n in sums.items():
         if metric == MIX:

@@ -126,6 +126,7 @@ class Period:
     start: datetime  # UTC instants, end exclusive
     end: datetime
     granularity: str  # "hour" or "day"
+    stamp: int = 0  # the artist's history version when read (analytics.closed_days)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -41,6 +41,12 @@ class ArtistStats(Counters):
         help_text="The time zone the artist's hours, days and months are kept in (the "
         "artist's own once a change of it is rebuilt)",
     )
+    history_version = models.BigIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Goes up whenever figures of the artist's closed days change (a late event, "
+        "a rebuild): the key of what the stats reads keep of those days",
+    )
 
     class Meta:
         verbose_name_plural = "artist stats"

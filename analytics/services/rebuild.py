@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from analytics import reach
+from analytics.closed_days import history_changed
 from analytics.models import (
     ArtistStats,
     BreakdownListener,
@@ -85,6 +86,7 @@ def artist_figures_rebuild(*, artist: Artist) -> None:
     _figures_delete(artist.id, tracks)
     _hours_write(hours, listener_hours, filtered)
     _rollups_write(*_rollups_final(rollups, days, floors, artist.id))
+    history_changed([artist.id])
 
 
 def artist_figures_differences(*, artist: Artist) -> list[dict]:

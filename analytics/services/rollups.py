@@ -15,6 +15,7 @@ from datetime import date
 from django.db import connection, transaction
 
 from analytics import reach
+from analytics.closed_days import closed_rows_keys, history_changed
 from analytics.models import BreakdownListener, EventType, ListenerDay, ReachCell, Rollup
 from analytics.placed import (
     FLOOR,
@@ -26,6 +27,7 @@ from analytics.placed import (
     rollup_rows,
 )
 from analytics.upsert import insert_on_conflict, rows_by_keys, rows_source, table
+from mvsic.models import Track
 
 
 # --- writes, inside the counting transaction --------------------------------------------------
@@ -43,7 +45,12 @@ def rollups_count(placed: list[Placed]) -> Counter:
 
 
 def rollups_write(additive: Counter, floors: dict[tuple, int]) -> None:
-    """Add rollup rows ((scope, key, span, start, metric, value) -> n); floors keep the most."""
+    """Add rollup rows ((scope, key, span, start, metric, value) -> n); floors keep the most.
+    Rows of closed days raise their artists' history version (analytics.closed_days)."""
+    artists, tracks = closed_rows_keys([*additive, *floors])
+    if tracks:
+        artists |= set(Track.objects.filter(id__in=tracks).values_list("artist_id", flat=True))
+    history_changed(artists)
     cells = {k: n for k, n in additive.items() if k[4] == "reach"}
     if cells:
         additive = Counter({k: n for k, n in additive.items() if k[4] != "reach"})
