@@ -63,7 +63,10 @@ REBUILD_SQL = [
               (SELECT count(DISTINCT listener) FROM analytics_event e WHERE e.track_id = t.id
                  AND e.type = 'play' AND e.reason = ''), now()
        FROM mvsic_track t""",
-    """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at)
+    # A bulk load changes closed days behind counting's back: a new history version, as a
+    # rebuild raises it (analytics.closed_days), so no read keeps what it saw before.
+    """INSERT INTO analytics_artiststats (artist_id, plays, likes, listeners, updated_at,
+                                         history_version)
        SELECT a.id,
               (SELECT coalesce(sum(s.plays), 0) FROM analytics_trackstats s
                  JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
@@ -71,7 +74,8 @@ REBUILD_SQL = [
                  JOIN mvsic_track t ON t.id = s.track_id WHERE t.artist_id = a.id),
               (SELECT count(DISTINCT e.listener) FROM analytics_event e
                  JOIN mvsic_track t ON t.id = e.track_id
-                 WHERE t.artist_id = a.id AND e.type = 'play' AND e.reason = ''), now()
+                 WHERE t.artist_id = a.id AND e.type = 'play' AND e.reason = ''), now(),
+              (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
        FROM mvsic_artist a""",
 ]
 

@@ -156,7 +156,10 @@ def page_time(args, path: str, headers: list[str], seconds: float, port: int) ->
 def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
     """Milliseconds per call of the two stats selectors, for the default period and for 12
     months, in this process (no HTTP, no gunicorn): the database's share of the pages and
-    the Python that shapes its rows, median of `rounds` rounds."""
+    the Python that shapes its rows, median of `rounds` rounds; and "cold", with nothing
+    kept of the closed days (the first read after they change, analytics.closed_days)."""
+    from django.core.cache import cache
+
     from analytics import selectors
     from mvsic.models import Artist, Track
 
@@ -178,5 +181,12 @@ def selectors_time(seed_info: dict, rounds: int = 5, calls: int = 20) -> dict:
                 fn()
             times.append((time.perf_counter() - started) / calls * 1000)
         out[name] = round(statistics.median(times), 2)
+        cold = []
+        for _ in range(rounds):
+            cache.clear()
+            started = time.perf_counter()
+            fn()
+            cold.append((time.perf_counter() - started) * 1000)
+        out[f"{name}_cold"] = round(statistics.median(cold), 2)
     log(f"  in-process selectors (ms per call): {out}")
     return out
