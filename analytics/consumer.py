@@ -2,8 +2,9 @@
 
 A consumer step of the worker takes events messages (analytics.wire), counts their events
 in batches (one transaction, one upsert per table) and acknowledges the messages only once
-the batch is committed. A batch is counted in a thread of its own while the consumer takes
-in the next one, so the database's work and the worker's overlap on two cores. A crash
+the batch is committed. Batches are counted in threads of their own while the consumer takes
+in the next (MVSIC_COUNTING_THREADS at once, acknowledged in delivery order), so the
+database's work and the worker's overlap. A crash
 before the ack means redelivery, and redelivery changes nothing (the event id decides). A
 database outage is waited out with the messages unacked; a payload that can never be
 counted is parked (analytics.services.poison) and acknowledged.
@@ -12,7 +13,8 @@ counted is parked (analytics.services.poison) and acknowledged.
 import hashlib
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from celery import bootsteps
 from django.conf import settings
@@ -41,8 +43,9 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         self.buffer: list = []  # (message, its payloads, why it cannot be counted)
         self.events = 0  # payloads in the buffer
         self.timer_ref = None
-        # The batch being counted in the background: (its future, the batch, its events).
-        self.counting: tuple[Future, list, int] | None = None
+        # The batches being counted in the background, oldest first: (future, batch, events).
+        self.counting: deque[tuple[Future, list, int]] = deque()
+        self.threads = settings.MVSIC_COUNTING_THREADS
         self.counter: ThreadPoolExecutor | None = None
         super().__init__(parent, **kwargs)
 
@@ -66,7 +69,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
 
     def start(self, c):
         # Before the consumers start: a message may arrive as soon as they do.
-        self.counter = ThreadPoolExecutor(1, thread_name_prefix="mvsic-count")
+        self.counter = ThreadPoolExecutor(self.threads, thread_name_prefix="mvsic-count")
         self.counter.submit(dimensions.parser_warm)  # before the first batch, not in it
         super().start(c)
         self.timer_ref = c.timer.call_repeatedly(self.interval, self.flush)
@@ -77,7 +80,8 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self.timer_ref.cancel()
             self.timer_ref = None
         self.flush()
-        self.settle(wait=True)
+        while self.counting:
+            self.settle(wait=True)
         if self.counter is not None:
             # A connection lost and found again stops and starts this step: until then,
             # a batch is counted right in the consumer.
@@ -114,36 +118,47 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
             self.flush()
 
     def flush(self) -> None:
-        """Hand the buffer to the counting thread, one batch at a time (a full buffer waits
-        for the batch before it), and acknowledge what was counted."""
-        self.settle(wait=bool(self.buffer))
+        """Hand the buffer to a counting thread (with every thread busy, a full buffer waits
+        for the oldest batch), and acknowledge what was counted."""
+        self.settle(wait=False)
         if not self.buffer:
             return
+        while len(self.counting) >= self.threads:
+            self.settle(wait=True)
         batch, events, self.buffer, self.events = self.buffer, self.events, [], 0
         if self.counter is None:  # not started as a worker step (tests): count right here
-            self.counting = (_done(_batch_count_closing, batch), batch, events)
+            future = _done(_batch_count_closing, batch)
         else:
-            self.counting = (self.counter.submit(_batch_count_closing, batch), batch, events)
+            future = self.counter.submit(_batch_count_closing, batch)
+        self.counting.append((future, batch, events))
         self.settle(wait=False)
 
     def settle(self, *, wait: bool) -> None:
-        """Acknowledge the batch counted in the background once it is committed, from this
-        thread (a channel is not shared between threads)."""
-        if self.counting is None:
-            return
-        future, batch, events = self.counting
-        if not (wait or future.done()):
-            return
-        self.counting = None
-        try:
-            future.result()
-        except BaseException:
-            # Not counted: keep the batch, or the next multiple-ack would acknowledge it (a
-            # failed flush from the timer is only logged, and the worker goes on).
-            self.buffer[:0] = batch
-            self.events += events
-            raise
-        self.acknowledge(batch)
+        """Acknowledge the batches counted in the background once committed, oldest first
+        (a multiple-ack covers every earlier delivery), from this thread (a channel is not
+        shared between threads); with `wait`, wait for the oldest."""
+        while self.counting:
+            future, batch, events = self.counting[0]
+            if not (wait or future.done()):
+                return
+            wait = False
+            self.counting.popleft()
+            try:
+                future.result()
+            except BaseException:
+                self._keep_unacked(batch, events)
+                raise
+            self.acknowledge(batch)
+
+    def _keep_unacked(self, batch: list, events: int) -> None:
+        """A batch failed: it and every later one go back to the buffer, in delivery order,
+        or the next multiple-ack would acknowledge them (a later one that committed counts
+        nothing again). A failed flush from the timer is only logged; the worker goes on."""
+        later = list(self.counting)
+        self.counting.clear()
+        wait([f for f, _, _ in later])
+        self.buffer[:0] = [m for b in (batch, *(b for _, b, _ in later)) for m in b]
+        self.events += events + sum(n for _, _, n in later)
 
     def acknowledge(self, batch: list) -> None:
         """Acknowledge a counted batch: every earlier delivery on this channel is in it, so

@@ -43,7 +43,8 @@ agent_cache = _AgentCache()
 
 def user_agents_resolve(texts: set[str]) -> dict[str, tuple[int, bool]]:
     """text -> (UserAgent id, is a bot), adding the agents seen for the first time."""
-    found = {t: agent_cache.known[t] for t in texts if t in agent_cache.known}
+    known = agent_cache.known  # another counting thread may clear it meanwhile
+    found = {t: hit for t in texts if (hit := known.get(t)) is not None}
     missing = texts - found.keys()
     if missing:
         insert_on_conflict(

@@ -29,6 +29,11 @@ MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
 # longest an event waits in a worker's buffer before it is counted.
 MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
 MVSIC_EVENT_FLUSH_SECONDS = env.float("MVSIC_EVENT_FLUSH_SECONDS", default=0.1)
+# Batches a worker counts at once, each in a thread with its own database connection: one
+# batch's wait on the database overlaps another's Python (worth it with cores to spare).
+MVSIC_COUNTING_THREADS = env.int("MVSIC_COUNTING_THREADS", default=1)
+if MVSIC_COUNTING_THREADS < 1:
+    raise ImproperlyConfigured("MVSIC_COUNTING_THREADS must be at least 1")
 # The elastic supervisor (manage.py events_workers, the Procfile's worker): counting worker
 # processes on this host, and when it adds and removes them (analytics/elastic.py).
 MVSIC_WORKERS_MIN = env.int("MVSIC_WORKERS_MIN", default=1)

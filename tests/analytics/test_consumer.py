@@ -147,3 +147,76 @@ def test_a_message_delivered_past_the_limit_is_parked_not_dropped(
         )
     assert "dead-lettered" in parked.reason
     assert not TrackStats.objects.filter(track=track, plays__gt=0).exists()
+
+
+# --- batches counted side by side, acknowledged in delivery order ----------------------------
+class _Channel:
+    def __init__(self):
+        self.acks: list[tuple[int, bool]] = []
+
+    def basic_ack(self, tag, multiple=False):
+        self.acks.append((tag, multiple))
+
+
+class _Message:
+    def __init__(self, channel, tag):
+        self.channel, self.delivery_tag, self.body = channel, tag, b""
+
+
+def _step(monkeypatch, count) -> consumer.EventBatchConsumer:
+    """A consumer step with two counting threads and `count` in place of counting, taking
+    a batch of one message at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(consumer, "_batch_count_closing", count)
+    step = consumer.EventBatchConsumer(None, event_batches=True)
+    step.size, step.threads = 1, 2
+    step.counter = ThreadPoolExecutor(2)
+    return step
+
+
+def test_two_batches_count_at_once_and_are_acknowledged_in_delivery_order(monkeypatch):
+    import threading
+
+    first_may_end, second_done = threading.Event(), threading.Event()
+
+    def count(batch):
+        if batch[0][0].delivery_tag == 1:
+            assert first_may_end.wait(10)
+        else:
+            second_done.set()
+
+    step = _step(monkeypatch, count)
+    channel = _Channel()
+    step._add(_Message(channel, 1), [{}], None)
+    step._add(_Message(channel, 2), [{}], None)
+    # The second batch counted while the first was still counting, and waits for its ack.
+    assert second_done.wait(10)
+    step.settle(wait=False)
+    assert channel.acks == []
+    first_may_end.set()
+    while step.counting:
+        step.settle(wait=True)
+    assert channel.acks == [(1, True), (2, True)]
+
+
+def test_a_failed_batch_goes_back_with_every_later_one_unacknowledged(monkeypatch):
+    import threading
+
+    second_done = threading.Event()
+
+    def count(batch):
+        if batch[0][0].delivery_tag == 1:
+            assert second_done.wait(10)
+            raise RuntimeError("the database went away")
+        second_done.set()  # committed: counting it again changes nothing
+
+    step = _step(monkeypatch, count)
+    channel = _Channel()
+    with pytest.raises(RuntimeError):  # from whichever call finds the first batch failed
+        step._add(_Message(channel, 1), [{}], None)
+        step._add(_Message(channel, 2), [{}], None)
+        step.settle(wait=True)
+    assert channel.acks == []
+    assert [m.delivery_tag for m, _, _ in step.buffer] == [1, 2]
+    assert step.events == 2 and not step.counting

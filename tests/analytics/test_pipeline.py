@@ -102,8 +102,8 @@ def test_follows_delivered_twice_to_two_workers_are_counted_exactly_once(
 ):
     """Follows and unfollows of one artist by 40 fans over three days, interleaved with
     plays of its track, each event sent twice in shuffled order to two workers counting in
-    small batches: followers now and by day are what the latest event of each fan implies,
-    and reconciliation finds nothing to fix."""
+    small batches (one of them three batches at once): followers now and by day are what
+    the latest event of each fan implies, and reconciliation finds nothing to fix."""
     from analytics.models import Rollup
     from analytics.services.follows import day_changes
     from analytics.services.reconciliation import counts_reconcile
@@ -140,7 +140,9 @@ def test_follows_delivered_twice_to_two_workers_are_counted_exactly_once(
     expected = sum(1 for kind in latest.values() if kind == "follow")
 
     with (
-        worker_running(tmp_path / "one.log", MVSIC_EVENT_BATCH_SIZE=7) as one,
+        worker_running(
+            tmp_path / "one.log", MVSIC_EVENT_BATCH_SIZE=7, MVSIC_COUNTING_THREADS=3
+        ) as one,
         worker_running(tmp_path / "two.log", MVSIC_EVENT_BATCH_SIZE=13) as two,
     ):
         url = f"{live_server.url}/api/v1/events/"
