@@ -14,7 +14,8 @@ import hashlib
 import logging
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 
 from celery import bootsteps
 from django.conf import settings
@@ -156,7 +157,7 @@ class EventBatchConsumer(bootsteps.ConsumerStep):
         nothing again). A failed flush from the timer is only logged; the worker goes on."""
         later = list(self.counting)
         self.counting.clear()
-        wait([f for f, _, _ in later])
+        futures_wait([f for f, _, _ in later])
         self.buffer[:0] = [m for b in (batch, *(b for _, b, _ in later)) for m in b]
         self.events += events + sum(n for _, _, n in later)
 

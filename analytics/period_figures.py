@@ -1,31 +1,33 @@
 """Reads of a period's figures in the artist's time zone: totals, the series, the
 comparison, breakdowns and listening. Only rollups and hourly buckets, never raw events:
-a period reads whole months plus the days left over (analytics.models.rollups), its closed
-days once (analytics.closed_days)."""
+the rows of days and months come added up from analytics.period_rows."""
 
 import functools
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Sum
 
-from analytics import reach
-from analytics.closed_days import added, closed_read, greatest
 from analytics.hearing import PARTS
 from analytics.models import (
     ArtistStats,
     FilterReason,
     ListenerHour,
-    ReachCell,
     Rollup,
     TrackHour,
+)
+from analytics.period_rows import (
+    daily_get,
+    floors_get,
+    follower_changes_get,
+    listeners_get,
+    sums_get,
 )
 from analytics.periods import (
     Period,
     comparison_resolve,
     day_start,
-    month_split,
     period_resolve,
 )
 from analytics.placed import DIMENSIONS, FLOOR, MIX, TRACK_MONTHLY, mix_split
@@ -42,11 +44,6 @@ def _artist_state(artist: Artist) -> tuple[str, int]:
     """(the zone the artist's figures are kept in now, its history version)."""
     state = ArtistStats.objects.filter(artist=artist).values_list("zone", "history_version")
     return state.first() or ("UTC", 0)
-
-
-def artist_zone(artist: Artist) -> str:
-    """The zone the artist's figures are kept in now (its own once a change is rebuilt)."""
-    return _artist_state(artist)[0]
 
 
 def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, Period | None]:
@@ -69,60 +66,6 @@ def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, 
     )
 
 
-def _spans(first: date, last: date, scope: str = "a") -> Q:
-    """An artist's days: their whole months and the days left over; a track's: its days."""
-    if scope == "t":
-        return Q(span="d", start__gte=first, start__lte=last)
-    months, days = month_split(first, last)
-    return Q(span="m", start__in=months) | Q(span="d", start__in=days)
-
-
-def _kept(period: Period, what: tuple, read, merge=added, *, last: date | None = None) -> dict:
-    """read(first, last) over the period's days (or to `last`), its closed days from the
-    cache (analytics.closed_days)."""
-    stamp = (*what, period.zone, period.stamp)
-    return closed_read(stamp, period.first_day, last or period.last_day, read, merge)
-
-
-def _sums(
-    scope: str, keys: list[int], period: Period, metrics=None
-) -> dict[tuple[int, str, str], int]:
-    """(key, metric, value) -> sum over the period; with `metrics` (kept by month for
-    tracks too), only those, read by month."""
-
-    def read(first: date, last: date) -> dict:
-        rows = (
-            Rollup.objects.filter(
-                _spans(first, last) if metrics else _spans(first, last, scope),
-                scope=scope,
-                key__in=keys,
-            )
-            .exclude(metric__startswith="~")
-            .filter(**({"metric__in": metrics} if metrics else {}))
-            .values_list("key", "metric", "value")
-            .annotate(n=Sum("n"))
-        )
-        return {(k, m, v): n for k, m, v, n in rows}
-
-    return _kept(period, ("sums", scope, tuple(keys), tuple(metrics or ())), read)
-
-
-def _listeners(scope: str, key: int, period: Period) -> tuple[int, int]:
-    """(distinct listeners, listeners first heard) in the period's days."""
-    cells = reach.range_cells(period.first_day)  # the same cells for every part of the days
-
-    def read(first: date, last: date) -> dict:
-        return dict(
-            ReachCell.objects.filter(_spans(first, last, scope), scope=scope, key=key)
-            .filter(cell__in=cells)
-            .values_list("cell")
-            .annotate(n=Sum("n"))
-        )
-
-    found = _kept(period, ("reach", scope, key), read)
-    return sum(found.get(c, 0) for c in cells), found.get(reach.NONE, 0)
-
-
 def _hour_totals(track_filter: dict, period: Period) -> dict:
     """Plays, likes and listeners of an hourly period from the hourly buckets."""
     window = {"hour__gte": period.start, "hour__lt": period.end, **track_filter}
@@ -135,14 +78,7 @@ def followers_by_day(key: int, period: Period) -> dict:
     """An artist's followers at the end of each day of the period, from its followers now
     and the daily changes since the period began (kept in the artist's "followers" rollup)."""
     stats = ArtistStats.objects.filter(artist_id=key).only("followers").first()
-
-    def read(first: date, last: date) -> dict:
-        days = Rollup.objects.filter(
-            scope="a", key=key, span="d", metric="followers", start__gte=first, start__lte=last
-        )
-        return dict(days.values_list("start", "n"))
-
-    changes = _kept(period, ("followers", key), read, last=date.max)
+    changes = follower_changes_get(key, period)
     now = stats.followers if stats else 0
     at_end = now - sum(n for day, n in changes.items() if day > period.last_day)
     out = {}
@@ -159,9 +95,9 @@ def totals_get(
     artist's also have its followers at the period's end and their net change in it (for
     24h: over the local days the 24 hours touch), and its filtered follows and unfollows by
     reason (over the same days)."""
-    sums = _sums(scope, [key], period) if sums is None else sums
+    sums = sums_get(scope, [key], period) if sums is None else sums
     filtered = {r: sums.get((key, "filtered", r), 0) for r in FilterReason.values}
-    listeners, new = _listeners(scope, key, period)
+    listeners, new = listeners_get(scope, key, period)
     figures = {
         "plays": sums.get((key, "plays", ""), 0),
         "likes": sums.get((key, "likes", ""), 0),
@@ -214,15 +150,7 @@ def series_get(
             for h in period.hours()
             if now is None or h <= now
         ]
-
-    def read(first: date, last: date) -> dict:
-        rows = Rollup.objects.filter(
-            scope=scope, key=key, span="d", metric__in=("plays", "likes"),
-            start__gte=first, start__lte=last,
-        ).values_list("start", "metric").annotate(n=Sum("n"))  # fmt: skip
-        return {(day, metric): n for day, metric, n in rows}
-
-    found = defaultdict(int, _kept(period, ("series", scope, key), read))
+    found = defaultdict(int, daily_get(scope, key, period))
     followers = followers_by_day(key, period) if scope == "a" else {}
     return [
         {"hour": _day_start(d, period.zone), "day": d.isoformat(),
@@ -242,15 +170,7 @@ def breakdowns_get(scope: str, key: int, period: Period, totals: dict, sums: dic
     """Each dimension's rows by plays (from the period's rollups, `sums`); a value with
     fewer than FLOOR listeners on every day of the period is folded into "other", so no fan
     can be singled out."""
-
-    def read(first: date, last: date) -> dict:
-        rows = Rollup.objects.filter(
-            _spans(first, last, scope), scope=scope, key=key, metric__startswith="~"
-        )
-        return {(m, v): most for m, v, most in rows.values_list("metric", "value").annotate(
-            most=Max("n"))}  # fmt: skip
-
-    floors = _kept(period, ("floors", scope, key), read, greatest)
+    floors = floors_get(scope, key, period)
     shown = {(metric[1:], value) for (metric, value), most in floors.items() if most >= FLOOR}
     plays: dict = defaultdict(int)
     for (_, metric, value), n in sums.items():
@@ -301,7 +221,7 @@ def period_figures_get(
     now: datetime,
 ) -> dict:
     """Everything the stats API adds for a period, for an artist ("a") or a track ("t")."""
-    sums = _sums(scope, [key], period)  # read once for the totals, breakdowns and listening
+    sums = sums_get(scope, [key], period)  # read once for the totals, breakdowns and listening
     totals = totals_get(scope, key, period, track_filter, sums)
     completion, retention = listening_get(sums, key)
     return {
@@ -320,7 +240,7 @@ def period_figures_get(
 def track_rows_get(*, tracks: list[Track], period: Period) -> dict[int, dict]:
     """Each track's plays, likes and listening in the period (one read for all)."""
     ids = [t.id for t in tracks]
-    sums = _sums("t", ids, period, metrics=sorted(TRACK_MONTHLY))
+    sums = sums_get("t", ids, period, metrics=sorted(TRACK_MONTHLY))
     rows = {}
     for track_id in ids:
         completion, retention = listening_get(sums, track_id)

@@ -6,9 +6,8 @@ table gets one upsert per batch.
 """
 
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -21,22 +20,20 @@ from analytics.models import (
     EventKey,
     EventType,
     FilteredHour,
-    LikeState,
-    ListenerHour,
     TrackFiltered,
-    TrackHour,
     TrackStats,
 )
 from analytics.partitions import partitions_for
 from analytics.payloads import CountableEvent, InvalidPayload, payload_parse
 from analytics.periods import zone_get
 from analytics.placed import Placed, place
+from analytics.services.counters import counters_apply
 from analytics.services.follows import follows_apply, follows_filtered_rows, follows_store
 from analytics.services.integrity import events_classify, user_agents_resolve
 from analytics.services.limits import TrackInfo
 from analytics.services.poison import poison_record
 from analytics.services.rollups import rollups_count, rollups_write
-from analytics.upsert import insert_on_conflict, rows_by_keys, table
+from analytics.upsert import insert_on_conflict, table
 from mvsic.models import Track
 
 EVENT_COLUMNS = [
@@ -143,9 +140,7 @@ def _track_events_count(parsed: dict[uuid.UUID, CountableEvent], follow_artists:
         )
     first_heard = rollups_count(list(placed.values()))
     if credited:
-        _counters_apply(
-            events=credited, artist_of=artist_of, placed=placed, first_heard=first_heard
-        )
+        counters_apply(events=credited, artist_of=artist_of, placed=placed, first_heard=first_heard)
     return len(fresh), zones
 
 
@@ -224,119 +219,3 @@ def _stats_lock(*, track_ids: list[int], artist_ids: list[int]) -> dict[int, Zon
         )
         zones.update((artist, zone_get(zone)) for artist, zone in rows)
     return zones
-
-
-def _counters_apply(
-    *, events: list[CountableEvent], artist_of: dict[int, int], placed: dict, first_heard
-) -> None:
-    """Hours, like states and the all-time counters; `first_heard` are the listeners new to
-    a track ("t", id) or an artist ("a", id), from their listener days."""
-    plays = [e for e in events if e.type == EventType.PLAY]
-    likes = [e for e in events if e.type in (EventType.LIKE, EventType.UNLIKE)]
-    _hours_add(events, placed)
-    new_track_listeners = {t: n for (s, t), n in first_heard.items() if s == "t"}
-    new_artist_listeners = {a: n for (s, a), n in first_heard.items() if s == "a"}
-    insert_on_conflict(
-        ListenerHour,
-        ["track", "hour", "listener"],
-        sorted({(e.track_id, placed[e.id].hour, e.listener) for e in plays}),
-        conflict=["track", "hour", "listener"],
-    )
-    liked = _likes_apply(likes)
-
-    now = timezone.now()
-    play_count = Counter(e.track_id for e in plays)
-    _stats_add(
-        TrackStats,
-        "track",
-        rows=[
-            (t, play_count[t], new_track_listeners.get(t, 0), liked[t], now)
-            for t in sorted({e.track_id for e in events})
-        ],
-    )
-    artist_plays, artist_liked = Counter(), Counter()
-    for track_id, n in play_count.items():
-        artist_plays[artist_of[track_id]] += n
-    for track_id, n in liked.items():
-        artist_liked[artist_of[track_id]] += n
-    _stats_add(
-        ArtistStats,
-        "artist",
-        rows=[
-            (a, artist_plays[a], new_artist_listeners.get(a, 0), artist_liked[a], now)
-            for a in sorted({artist_of[e.track_id] for e in events})
-        ],
-    )
-
-
-def _hours_add(events: list[CountableEvent], placed: dict) -> None:
-    """One upsert for every (track, local hour) the batch touches."""
-    hours: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
-    for e in events:
-        if e.type != EventType.HEARD:
-            hours[(e.track_id, placed[e.id].hour)][e.type] += 1
-    hour_table = table(TrackHour)
-    insert_on_conflict(
-        TrackHour,
-        ["track", "hour", "plays", "likes", "unlikes"],
-        (
-            (track, hour, c[EventType.PLAY], c[EventType.LIKE], c[EventType.UNLIKE])
-            for (track, hour), c in sorted(hours.items())
-        ),
-        conflict=["track", "hour"],
-        update_sql=(
-            f"plays = {hour_table}.plays + excluded.plays, "
-            f"likes = {hour_table}.likes + excluded.likes, "
-            f"unlikes = {hour_table}.unlikes + excluded.unlikes"
-        ),
-    )
-
-
-def _likes_apply(likes: list[CountableEvent]) -> Counter:
-    """Keep each listener's latest like/unlike; a later-stamped one always wins. Returns
-    the change in each track's listeners who like it. The states are read under the
-    batch's counter-row locks (taken before), so no other batch changes them meanwhile."""
-    latest: dict[tuple[int, str], CountableEvent] = {}
-    for e in sorted(likes, key=lambda e: (e.ts, e.received_at, e.id.hex)):
-        latest[(e.track_id, e.listener)] = e
-    if not latest:
-        return Counter()
-    before = dict(rows_by_keys(LikeState, ["track", "listener"], latest, ["liked"]))
-    likes_table = table(LikeState)
-    written = insert_on_conflict(
-        LikeState,
-        ["track", "listener", "liked", "ts", "received_at", "event_id"],
-        (
-            (e.track_id, e.listener, e.type == EventType.LIKE, e.ts, e.received_at, e.id)
-            for _, e in sorted(latest.items())
-        ),
-        conflict=["track", "listener"],
-        update_sql=(
-            "liked = excluded.liked, ts = excluded.ts, received_at = excluded.received_at, "
-            "event_id = excluded.event_id "
-            f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
-            f"({likes_table}.ts, {likes_table}.received_at, {likes_table}.event_id)"
-        ),
-        returning=["track", "listener", "liked"],
-    )
-    change: Counter = Counter()
-    for track, listener, liked in written:
-        change[track] += bool(liked) - bool(before.get((track, listener), False))
-    return change
-
-
-def _stats_add(model, key: str, *, rows: list[tuple]) -> None:
-    """One statement for all counter rows: add plays, new listeners and the change in likes."""
-    stats_table = table(model)
-    insert_on_conflict(
-        model,
-        [key, "plays", "listeners", "likes", "updated_at"],
-        rows,
-        conflict=[key],
-        update_sql=(
-            f"plays = {stats_table}.plays + excluded.plays, "
-            f"listeners = {stats_table}.listeners + excluded.listeners, "
-            f"likes = {stats_table}.likes + excluded.likes, "
-            "updated_at = excluded.updated_at"
-        ),
-    )

@@ -67,7 +67,6 @@ def test_rows_of_closed_days_and_months_name_their_artists_and_tracks():
 
 
 # --- with counting and the stats reads, on PostgreSQL -------------------------------------------
-pytestmark_db = pytest.mark.django_db
 
 
 def _count(track, when: datetime, listener: str) -> None:
@@ -79,7 +78,7 @@ def _version(artist) -> int:
     return ArtistStats.objects.get(artist=artist).history_version
 
 
-@pytestmark_db
+@pytest.mark.django_db
 def test_a_late_play_on_a_closed_day_shows_at_once_and_live_plays_keep_what_is_kept():
     artist = make_artist()
     track = make_track(artist=artist)
@@ -106,7 +105,7 @@ def test_a_late_play_on_a_closed_day_shows_at_once_and_live_plays_keep_what_is_k
     assert live["tracks"][0]["period_plays"] == 3
 
 
-@pytestmark_db
+@pytest.mark.django_db
 def test_a_repaired_artist_reads_its_closed_days_again():
     artist = make_artist()
     track = make_track(artist=artist)
