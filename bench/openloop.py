@@ -106,11 +106,13 @@ class Sampler:
         self.track = track
         self.end = end
         self.lags: list[float] = []
+        self.reads: list[float] = []  # how long each poll of the stats API took
         self.lost = 0
         self.accepted = 0
 
     def _shown(self, conn) -> int:
         """The track's events the stats API shows: credited plays and filtered events."""
+        started = time.monotonic()
         conn.request(
             "GET",
             f"/api/v1/tracks/{self.track}/stats/",
@@ -121,6 +123,7 @@ class Sampler:
         if response.status != 200:
             raise RuntimeError(f"stats API answered {response.status}: {body[:200]!r}")
         stats = json.loads(body)
+        self.reads.append(time.monotonic() - started)
         return stats["plays"] + sum(stats.get("filtered", {}).values())
 
     def run(self) -> None:
@@ -181,6 +184,7 @@ def main() -> None:
         thread.join()
     finished = time.monotonic()
     lags = [lag for s in samplers for lag in s.lags]
+    reads = [read for s in samplers for read in s.reads]
     print(
         json.dumps(
             {
@@ -200,6 +204,9 @@ def main() -> None:
                 "lag_p95_ms": 1000 * _percentile(lags, 95) if lags else None,
                 "lag_p99_ms": 1000 * _percentile(lags, 99) if lags else None,
                 "lag_max_ms": 1000 * max(lags) if lags else None,
+                # A lag includes the poll that saw the event: at most one read plus `poll`.
+                "read_p50_ms": 1000 * _percentile(reads, 50) if reads else None,
+                "read_p99_ms": 1000 * _percentile(reads, 99) if reads else None,
             }
         )
     )
