@@ -4,6 +4,7 @@ ones by the local date, monthly ones by the month's first local date. No databas
 
 import re
 import zoneinfo
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -138,14 +139,20 @@ class Period:
 
     def hours(self) -> list[datetime]:
         """The start instants of the local hours in [start, end), the hourly bucket keys."""
-        tz, hour, out = self.tz, self.start, []
-        while hour < self.end:
-            out.append(hour)
-            hour = _next_hour(hour, tz)
-        return out
+        return list(_hour_starts(self.start, self.end, self.zone))
 
     def days(self) -> list[date]:
         return [self.first_day + timedelta(days=i) for i in range(self.length_days)]
+
+
+@lru_cache(maxsize=512)
+def _hour_starts(start: datetime, end: datetime, zone: str) -> tuple[datetime, ...]:
+    """Kept: every read of a period in the same hour asks for the same buckets."""
+    tz, hour, out = zone_get(zone), start, []
+    while hour < end:
+        out.append(hour)
+        hour = _next_hour(hour, tz)
+    return tuple(out)
 
 
 def _days(name: str, zone: str, first: date, last: date, granularity: str = "day") -> Period:

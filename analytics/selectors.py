@@ -37,9 +37,10 @@ def artist_list_for_user(*, user) -> QuerySet[Artist]:
 
 
 def artist_visible(*, user, artist: Artist) -> bool:
+    # Membership first: one query, where the permission check loads every permission.
     return bool(
         user.is_authenticated
-        and (user.has_perm(ALL_ARTISTS) or artist.members.filter(pk=user.pk).exists())
+        and (artist.members.filter(pk=user.pk).exists() or user.has_perm(ALL_ARTISTS))
     )
 
 
