@@ -1,6 +1,7 @@
 """A synthetic history, bulk-loaded with SQL: counted events (a few filtered) spread over a
-time range, then the counters, hourly buckets, listener sets and like states rebuilt from
-every stored event as reconciliation would, and the tables vacuumed and checkpointed."""
+time range and over a catalog of thousands of tracks and millions of listeners, then the
+counters, hourly buckets, listener sets and like states rebuilt from every stored event as
+reconciliation would, and the tables vacuumed and checkpointed."""
 
 import time
 from datetime import UTC, datetime
@@ -9,15 +10,43 @@ from bench.db import ANALYTICS_TABLES
 from bench.fans import PLAY_SECONDS
 
 # Listeners of the synthetic history, and the share of it filtered (bots, too_fast plays):
-# the stats pages read filtered hours as well as counters.
-HISTORY_LISTENERS = 100_000
+# the stats pages read filtered hours as well as counters. A few listeners play a lot: the
+# n-th is drawn as L * random()^2 (listener 1 is the bench's busiest returning fan too).
+HISTORY_LISTENERS = 2_000_000
 HISTORY_FILTERED = 0.03
+# Half the history is on the bench's own tracks (the popular artists whose pages are timed and
+# whose tracks the timed counting writes to); the other half on a catalog of artists of its
+# own, a few tracks far more played than most (the n-th drawn as T * random()^2).
+HISTORY_ARTISTS = 200
+HISTORY_TRACKS_PER_ARTIST = 10
+HISTORY_ON_BENCH_TRACKS = 0.5
+HISTORY_PREFIX = "history-"
+
+CATALOG_SQL = [
+    f"""INSERT INTO mvsic_artist (name, slug, bio, timezone, picture, created_at)
+        SELECT 'History artist ' || i, '{HISTORY_PREFIX}' || i, '', 'UTC', '', now()
+        FROM generate_series(1, %(artists)s) i
+        WHERE NOT EXISTS (SELECT 1 FROM mvsic_artist WHERE slug = '{HISTORY_PREFIX}' || i)""",
+    f"""INSERT INTO mvsic_track (artist_id, title, audio, original, duration, position, status,
+                                failure, peaks, created_at)
+        SELECT a.id, 'History track ' || j, 'tracks/none.wav', '', 120 + (a.id + j) %% 180, j,
+               'ready', '', '[]', now()
+        FROM mvsic_artist a CROSS JOIN generate_series(1, %(per_artist)s) j
+        WHERE a.slug LIKE '{HISTORY_PREFIX}%%' AND NOT EXISTS
+              (SELECT 1 FROM mvsic_track t WHERE t.artist_id = a.id AND t.position = j)""",
+]
+CATALOG_TRACKS_SQL = f"""
+SELECT t.id FROM mvsic_track t JOIN mvsic_artist a ON a.id = t.artist_id
+WHERE a.slug LIKE '{HISTORY_PREFIX}%%' ORDER BY t.id"""
 
 HISTORY_SQL = """
 INSERT INTO analytics_event (id, type, track_id, listener, ts, received_at, seconds, source,
                              counted_at, reason)
-SELECT gen_random_uuid(), k.kind, %(first)s + (random() * %(span_tracks)s)::int,
-       'fan-' || (1 + (random() * %(listeners)s)::int), k.ts, k.ts,
+SELECT gen_random_uuid(), k.kind,
+       CASE WHEN k.t < %(on_bench)s THEN %(first)s + (random() * %(span_tracks)s)::int
+            ELSE (%(catalog)s::bigint[])[1 + floor(power(random(), 2) * %(catalog_size)s)::int]
+       END,
+       'fan-' || (1 + floor(power(random(), 2) * %(listeners)s)::int), k.ts, k.ts,
        CASE WHEN k.kind = 'play' THEN %(seconds)s END, 'history', k.ts,
        CASE WHEN k.f < %(bots)s THEN 'bot'
             WHEN k.f < %(filtered)s AND k.kind = 'play' THEN 'too_fast' ELSE '' END
@@ -25,7 +54,7 @@ FROM (
     SELECT CASE WHEN r < 0.9 THEN 'play' WHEN r < 0.97 THEN 'like' ELSE 'unlike' END AS kind,
            %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz)
                AS ts,
-           random() AS f
+           random() AS f, random() AS t
     FROM (SELECT random() AS r FROM generate_series(1, %(n)s)) g
 ) k
 """
@@ -92,6 +121,13 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
     began = time.monotonic()
     partitions_between(start, end)
     with connection.cursor() as cursor:
+        for statement in CATALOG_SQL:
+            cursor.execute(
+                statement,
+                {"artists": HISTORY_ARTISTS, "per_artist": HISTORY_TRACKS_PER_ARTIST},
+            )
+        cursor.execute(CATALOG_TRACKS_SQL)
+        catalog = [row[0] for row in cursor.fetchall()]
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute("SET work_mem = '256MB'")
         step = 1_000_000
@@ -102,7 +138,10 @@ def history_add(n: int, start: datetime, end: datetime, seed_info: dict) -> floa
                     "n": min(step, n - offset),
                     "first": seed_info["first_track"],
                     "span_tracks": seed_info["last_track"] - seed_info["first_track"],
-                    "listeners": HISTORY_LISTENERS - 1,
+                    "listeners": HISTORY_LISTENERS,
+                    "on_bench": HISTORY_ON_BENCH_TRACKS,
+                    "catalog": catalog,
+                    "catalog_size": len(catalog),
                     "seconds": PLAY_SECONDS,
                     "bots": HISTORY_FILTERED * 2 / 3,
                     "filtered": HISTORY_FILTERED,
