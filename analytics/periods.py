@@ -4,9 +4,9 @@ ones by the local date, monthly ones by the month's first local date. No databas
 
 import re
 import zoneinfo
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PERIODS = ("24h", "7d", "28d", "12m", "all", "custom")

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 -- the statements are built from constants; values are parameters.
 """A synthetic history, bulk-loaded with SQL: counted events (a few filtered) spread over a
 time range and over a catalog of thousands of tracks and millions of listeners, then the
 counters, hourly buckets, listener sets and like states rebuilt from every stored event as

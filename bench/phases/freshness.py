@@ -82,8 +82,9 @@ def _share_run(args, mode, seed_info, procs, rate: float, share: float) -> dict:
         f"  achieved {result['rate_achieved']:.0f}/s, late p99 "
         f"{result['late_p99_ms']:.0f} ms, {result['samples']} markers: lag p50 "
         f"{result['lag_p50_ms'] or 0:.0f} p95 {result['lag_p95_ms'] or 0:.0f} "
-        f"p99 {result['lag_p99_ms'] or 0:.0f} ms (a stats read p50 {result['read_p50_ms'] or 0:.0f} "
-        f"p99 {result['read_p99_ms'] or 0:.0f} ms); {accepted} accepted, "
+        f"p99 {result['lag_p99_ms'] or 0:.0f} ms (a stats read p50 "
+        f"{result['read_p50_ms'] or 0:.0f} p99 {result['read_p99_ms'] or 0:.0f} ms); "
+        f"{accepted} accepted, "
         f"{result['filtered']} filtered {result['filtered_by_reason']}; exact={result['exact']}"
     )
     return result
