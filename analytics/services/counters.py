@@ -16,6 +16,7 @@ from analytics.models import (
     TrackStats,
 )
 from analytics.payloads import CountableEvent
+from analytics.services.states import latest_states, states_write
 from analytics.upsert import insert_on_conflict, rows_by_keys, table
 
 
@@ -89,27 +90,16 @@ def _likes_apply(likes: list[CountableEvent]) -> Counter:
     """Keep each listener's latest like/unlike; a later-stamped one always wins. Returns
     the change in each track's listeners who like it. The states are read under the
     batch's counter-row locks (taken before), so no other batch changes them meanwhile."""
-    latest: dict[tuple[int, str], CountableEvent] = {}
-    for e in sorted(likes, key=lambda e: (e.ts, e.received_at, e.id.hex)):
-        latest[(e.track_id, e.listener)] = e
+    latest = latest_states(likes, "track_id")
     if not latest:
         return Counter()
     before = dict(rows_by_keys(LikeState, ["track", "listener"], latest, ["liked"]))
-    likes_table = table(LikeState)
-    written = insert_on_conflict(
+    written = states_write(
         LikeState,
-        ["track", "listener", "liked", "ts", "received_at", "event_id"],
-        (
-            (e.track_id, e.listener, e.type == EventType.LIKE, e.ts, e.received_at, e.id)
-            for _, e in sorted(latest.items())
-        ),
-        conflict=["track", "listener"],
-        update_sql=(
-            "liked = excluded.liked, ts = excluded.ts, received_at = excluded.received_at, "
-            "event_id = excluded.event_id "
-            f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
-            f"({likes_table}.ts, {likes_table}.received_at, {likes_table}.event_id)"
-        ),
+        latest,
+        key="track",
+        flag="liked",
+        on=EventType.LIKE,
         returning=["track", "listener", "liked"],
     )
     change: Counter = Counter()

@@ -35,6 +35,7 @@ from analytics.payloads import CountableEvent
 from analytics.placed import place, spans
 from analytics.services.integrity import blocks, event_order, members_of, user_agents_resolve
 from analytics.services.poison import poison_record
+from analytics.services.states import latest_states, states_write
 from analytics.upsert import insert_on_conflict, rows_by_keys, table
 from mvsic.models import Artist
 
@@ -196,22 +197,5 @@ def day_changes(history: Sequence[tuple[date, bool]]) -> Counter:
 
 def _states_apply(events: Sequence[CountableEvent]) -> None:
     """Keep each listener's latest follow/unfollow; a later-stamped one always wins."""
-    latest: dict[tuple[int, str], CountableEvent] = {}
-    for e in sorted(events, key=lambda e: (e.ts, e.received_at, e.id.hex)):
-        latest[(e.artist_id, e.listener)] = e
-    states = table(FollowState)
-    insert_on_conflict(
-        FollowState,
-        ["artist", "listener", "following", "ts", "received_at", "event_id"],
-        (
-            (e.artist_id, e.listener, e.type == EventType.FOLLOW, e.ts, e.received_at, e.id)
-            for _, e in sorted(latest.items())
-        ),
-        conflict=["artist", "listener"],
-        update_sql=(
-            "following = excluded.following, ts = excluded.ts, "
-            "received_at = excluded.received_at, event_id = excluded.event_id "
-            f"WHERE (excluded.ts, excluded.received_at, excluded.event_id) > "
-            f"({states}.ts, {states}.received_at, {states}.event_id)"
-        ),
-    )
+    latest = latest_states(events, "artist_id")
+    states_write(FollowState, latest, key="artist", flag="following", on=EventType.FOLLOW)
