@@ -108,12 +108,13 @@ def pages_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
         "track_stats_api": (f"/api/v1/tracks/{track}/stats/", token),
         "track_stats_api_12m": (f"/api/v1/tracks/{track}/stats/?period=12m", token),
     }
-    seconds = mode["get_seconds"] / GET_ROUNDS
+    rounds_n = min(GET_ROUNDS, mode["get_seconds"])  # fewer, of a second each, in a short run
+    seconds = mode["get_seconds"] / rounds_n
     rounds = {state: {name: [] for name in urls} for state in servers}
     for port in servers.values():
         for path, headers in urls.values():  # warm every gunicorn worker's caches
             wrk(args, path, 2, script="get.lua", headers=headers, c=4, t=1, port=port)
-    for _ in range(GET_ROUNDS):
+    for _ in range(rounds_n):
         for name, (path, headers) in urls.items():
             for state, port in servers.items():
                 rounds[state][name].append(page_time(args, path, headers, seconds, port))
