@@ -81,8 +81,10 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500, help="events per transaction")
     parser.add_argument("--top", type=int, default=15, help="statements listed")
     args = parser.parse_args()
+    from bench.context import DATABASE_PORT
+
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{DATABASE_PORT}/{args.db}"
     import django
 
     django.setup()
