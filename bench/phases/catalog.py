@@ -111,7 +111,7 @@ def pages_rate(args, mode, urls: dict, servers: dict[str, int]) -> dict:
 
     for page in urls.values():  # warm every gunicorn worker
         for port in where(page).values():
-            wrk(args, page["path"], 2, script="get.lua", c=4, t=1, port=port)
+            wrk(args, page["path"], mode["warm_seconds"], script="get.lua", c=4, t=1, port=port)
     runs = {name: {state: [] for state in where(page)} for name, page in urls.items()}
     for _ in range(rounds):
         for name, page in urls.items():
