@@ -71,8 +71,10 @@ class Cluster:
         os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def cluster():
+@pytest.fixture(scope="module")
+def cluster_nodes():
+    """The cluster, started once for this module's tests (starting and stopping three nodes
+    takes most of half a minute)."""
     # Under /tmp and readable by all: Debian's package runs the nodes as the rabbitmq user.
     directory = Path(tempfile.mkdtemp(prefix="mvsic-rabbitmq-cluster-"))
     directory.chmod(0o755)
@@ -83,6 +85,16 @@ def cluster():
     finally:
         subprocess.run(["sh", str(SCRIPT), "stop", str(directory)], timeout=300)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(cluster_nodes):
+    """Every node running and no events queue left by an earlier test: a test declares it
+    on the node it wants as the queue's leader."""
+    cluster_nodes.run("start")  # brings back a node an earlier test left down, if any
+    with Connection(cluster_nodes.url(), connect_timeout=5) as conn:
+        wire.events_queue()(conn.default_channel).delete()
+    return cluster_nodes
 
 
 @pytest.mark.parametrize(
