@@ -113,7 +113,16 @@ def pages_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
     rounds = {state: {name: [] for name in urls} for state in servers}
     for port in servers.values():
         for path, headers in urls.values():  # warm every gunicorn worker's caches
-            wrk(args, path, mode["warm_seconds"], script="get.lua", headers=headers, c=4, t=1, port=port)
+            wrk(
+                args,
+                path,
+                mode["warm_seconds"],
+                script="get.lua",
+                headers=headers,
+                c=4,
+                t=1,
+                port=port,
+            )
     for _ in range(rounds_n):
         for name, (path, headers) in urls.items():
             for state, port in servers.items():
