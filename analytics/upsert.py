@@ -1,6 +1,7 @@
 """One statement per table per batch: how counting writes a batch at once (`INSERT ... ON
 CONFLICT`) and reads the rows a batch's keys name (`rows_by_keys`)."""
 
+import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
@@ -29,7 +30,7 @@ def insert_on_conflict(
     # (and JSON on any) get the field's own preparation.
     native = connection.vendor == "postgresql"
     if native and not any(isinstance(f, models.JSONField) for f in model_fields):
-        source, params = _unnest(model_fields, rows)
+        source, params = _json_rows(model_fields, rows)
     else:
         source, params = _values(model_fields, rows, native)
     qn = connection.ops.quote_name
@@ -47,13 +48,19 @@ def insert_on_conflict(
         return cursor.fetchall() if returning else []
 
 
-def _unnest(model_fields, rows) -> tuple[str, list]:
-    """PostgreSQL: one array per column, `SELECT * FROM unnest(...)`: a 500-row batch is a
-    handful of parameters to bind instead of thousands."""
-    columns = list(zip(*rows, strict=True))
-    casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
-    # Casts are the fields' own column types; the values are parameters.
-    return f"SELECT * FROM unnest({casts})", [list(values) for values in columns]  # noqa: S608
+def _json_rows(model_fields, rows, *, ordinality: bool = False) -> tuple[str, list]:
+    """PostgreSQL: the rows as one JSON parameter, a relation typed like the fields (with
+    `ordinality`, each row's position from 1 as a last column). One string to bind and
+    parse, instead of an array literal of every value for the client to quote and the
+    server to analyse value by value."""
+    columns = ", ".join(f"(j.e->>{i})::{f.db_type(connection)}" for i, f in enumerate(model_fields))
+    if ordinality:
+        columns += ", j.n"
+    source = "jsonb_array_elements(%s::jsonb)" + (" WITH ORDINALITY" if ordinality else "")
+    alias = "j(e, n)" if ordinality else "j(e)"
+    # Casts are the fields' own column types; the values are one parameter.
+    sql = f"SELECT {columns} FROM {source} AS {alias}"  # noqa: S608
+    return sql, [json.dumps(rows, default=str)]
 
 
 def _values(model_fields, rows, native: bool) -> tuple[str, list]:
@@ -76,7 +83,8 @@ def rows_by_keys(
     model: type[models.Model], key_fields: Sequence[str], keys: Iterable[Sequence], fields
 ) -> list[tuple]:
     """(key, *fields) of the rows whose `key_fields` equal one of `keys` (exact tuples), in
-    one statement: a join with the keys unnested on PostgreSQL, an IN per column elsewhere."""
+    one statement: a join with the keys (one JSON parameter) on PostgreSQL, an IN per
+    column elsewhere."""
     return _by_keys(model, key_fields, keys, fields, count=False)
 
 
@@ -97,7 +105,7 @@ def _by_keys(model, key_fields, keys, fields, *, count: bool) -> list[tuple]:
     key_model_fields = [meta.get_field(name) for name in key_fields]
     qn = connection.ops.quote_name
     names = [f"k{i}" for i in range(len(key_fields))]
-    unnest, params = _unnest(key_model_fields, keys)
+    source, params = _json_rows(key_model_fields, keys, ordinality=True)
     join = " AND ".join(
         f"t.{qn(f.column)} = k.{n}" for f, n in zip(key_model_fields, names, strict=True)
     )
@@ -107,7 +115,7 @@ def _by_keys(model, key_fields, keys, fields, *, count: bool) -> list[tuple]:
         selected.append("COUNT(*)")
     sql = (
         f"SELECT {', '.join(selected)} FROM {qn(meta.db_table)} t "  # noqa: S608
-        f"JOIN ({unnest} WITH ORDINALITY) AS k({', '.join(names)}, n) ON {join}"
+        f"JOIN ({source}) AS k({', '.join(names)}, n) ON {join}"
     )
     if count:
         sql += " GROUP BY k.n"
@@ -142,5 +150,5 @@ def rows_source(model: type[models.Model], fields: Sequence[str], rows: list[Seq
     them), for a `WITH name(columns) AS (...)` of a statement written by hand."""
     model_fields = [model._meta.get_field(name) for name in fields]
     if connection.vendor == "postgresql":
-        return _unnest(model_fields, rows)
+        return _json_rows(model_fields, rows)
     return _values(model_fields, rows, native=False)
