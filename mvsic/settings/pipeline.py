@@ -27,7 +27,7 @@ MVSIC_SPOOL_DIR = env.path("MVSIC_SPOOL_DIR", default=str(VAR_DIR / "spool"))
 MVSIC_TRACK_CACHE_SECONDS = env.float("MVSIC_TRACK_CACHE_SECONDS", default=60.0)
 # Batch consumer (`celery worker --event-batches`): events per transaction, and the
 # longest an event waits in a worker's buffer before it is counted.
-MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=1000)
+MVSIC_EVENT_BATCH_SIZE = env.int("MVSIC_EVENT_BATCH_SIZE", default=500)
 MVSIC_EVENT_FLUSH_SECONDS = env.float("MVSIC_EVENT_FLUSH_SECONDS", default=0.1)
 # Batches a worker counts at once, each in a thread with its own database connection: one
 # batch's wait on the database overlaps another's Python (worth it with cores to spare).
