@@ -5,11 +5,11 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
 
 from analytics.models import Event, ListenerDay, UserAgent
 from analytics.partitions import partitions_for
-from analytics.upsert import counts_by_keys, insert_on_conflict, rows_by_keys
+from analytics.upsert import counts_by_keys, insert_on_conflict, rows_by_keys, rows_source
 
 AWKWARD = ['a "quoted" fan', "back\\slash", "comma, {brace}", "fän🎵", "NULL", "", "'"]
 
@@ -81,12 +81,8 @@ def test_a_value_the_database_refuses_is_a_data_error():
 
 
 def test_rows_are_one_parameter():
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
-    from analytics.upsert import rows_source
-
     sql, params = rows_source(
         ListenerDay, ["scope", "key", "listener", "day"], [("a", 1, "x", date(2026, 1, 1))] * 500
     )
