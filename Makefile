@@ -6,7 +6,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mvsic
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv broker services run migrate seed test test-fast lint format clean bench bench-smoke
+.PHONY: help venv broker services run migrate seed test test-suite test-faults test-fast lint format clean bench bench-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,8 +40,21 @@ run: venv broker migrate ## Set up and run web, worker and beat on http://127.0.
 	$(BIN)/python manage.py seed_demo --history 400
 	@sh scripts/run.sh
 
+# The fault tests stop and start PostgreSQL and RabbitMQ: they get a server and a node of their
+# own (scripts/fault-services.sh) and run beside the rest of the suite, each part's report
+# printed whole when it ends. An exit status of 5 is pytest's "no test selected" (PYTEST_ARGS
+# may select tests of one part only).
 test: venv lint services ## Lint, then the whole suite against PostgreSQL and RabbitMQ
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	@sh scripts/fault-services.sh start
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-faults; \
+		status=$$?; sh scripts/fault-services.sh stop; exit $$status
+
+test-suite: venv services ## Every test but the fault tests
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not fault" $(PYTEST_ARGS) || [ $$? = 5 ]
+
+test-faults: venv ## The fault tests, on a PostgreSQL and a RabbitMQ of their own
+	@sh scripts/fault-services.sh start
+	env $$(sh scripts/fault-services.sh env) $(BIN)/pytest -m fault $(PYTEST_ARGS) || [ $$? = 5 ]
 
 test-fast: venv services ## Everything but the browser, fault and slow tests
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser and not fault and not slow" $(PYTEST_ARGS)

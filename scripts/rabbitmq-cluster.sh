@@ -6,7 +6,10 @@
 # and logs live under DIR (default var/rabbitmq-cluster). The machine's own broker (5672) is
 # never touched. `start` starts whichever node is not running, joins the cluster the nodes
 # not yet in it and waits until every node takes AMQP clients; it is safe to run again, e.g.
-# to bring back a node that was stopped or killed. CELERY_BROKER_URL for the cluster:
+# to bring back a node that was stopped or killed. RABBITMQ_CLUSTER_NODES names other nodes
+# (mvsic-NAME@localhost, on ports from RABBITMQ_CLUSTER_PORT up; the others join the first):
+# scripts/fault-services.sh starts a node of the fault tests' own so. CELERY_BROKER_URL for
+# the cluster:
 #   amqp://guest:guest@127.0.0.1:5681//;amqp://guest:guest@127.0.0.1:5682//;amqp://guest:guest@127.0.0.1:5683//
 set -eu
 
@@ -21,17 +24,19 @@ action=${1:-status}
 dir=${2:-$root/var/rabbitmq-cluster}
 first_port=${RABBITMQ_CLUSTER_PORT:-5681}
 wait_seconds=${RABBITMQ_WAIT_SECONDS:-120}
-nodes="a b c"
-seed=mvsic-a@localhost
+nodes=${RABBITMQ_CLUSTER_NODES:-a b c}
+first=${nodes%% *}
+seed=mvsic-$first@localhost
 
 node_name() { printf 'mvsic-%s@localhost\n' "$1"; }
 
 node_port() {
-    case "$1" in
-        a) echo "$first_port" ;;
-        b) echo $((first_port + 1)) ;;
-        c) echo $((first_port + 2)) ;;
-    esac
+    port=$first_port
+    for each in $nodes; do
+        [ "$each" = "$1" ] && break
+        port=$((port + 1))
+    done
+    echo "$port"
 }
 
 ctl() { rabbitmqctl -q -n "$@"; }
@@ -92,8 +97,8 @@ start() {
     for node in $nodes; do
         await "$node"
     done
-    for node in b c; do
-        if ! in_cluster "$node"; then
+    for node in $nodes; do
+        if [ "$node" != "$first" ] && ! in_cluster "$node"; then
             name=$(node_name "$node")
             say "Joining $name to the cluster of $seed"
             ctl "$name" stop_app
@@ -106,7 +111,9 @@ start() {
 }
 
 stop() {
-    for node in c b a; do
+    reversed=""
+    for node in $nodes; do reversed="$node $reversed"; done
+    for node in $reversed; do
         if running "$node"; then
             say "Stopping $(node_name "$node")"
             ctl "$(node_name "$node")" stop "$dir/$node/rabbitmq.pid" >/dev/null 2>&1 || true

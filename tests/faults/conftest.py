@@ -14,6 +14,7 @@ the rules must filter, and nothing else.
 
 import contextlib
 import json
+import os
 import random
 import subprocess
 import threading
@@ -404,9 +405,9 @@ def queue_info(name: str | None = None) -> dict:
     seconds old (statistics interval), so waits use queue_ready()."""
     name = name or settings.MVSIC_EVENTS_QUEUE
     out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "--formatter", "json", "name", "type", "durable",
-         "arguments", "messages", "messages_ready", "messages_unacknowledged", "consumers",
-         "policy"],
+        rabbitmqctl("-q", "list_queues", "--formatter", "json", "name", "type", "durable",
+                    "arguments", "messages", "messages_ready", "messages_unacknowledged",
+                    "consumers", "policy"),
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     for row in json.loads(out):
@@ -542,20 +543,35 @@ def latency_report(sends: list[Send]) -> str:
 
 
 # --- services that tests stop and start ------------------------------------------------------
+# `make test` gives these tests a PostgreSQL server and a RabbitMQ node of their own
+# (scripts/fault-services.sh, named by these variables), so the rest of the suite runs
+# beside them on the machine's; run alone, they stop and start the machine's.
+FAULT_SERVICES = os.environ.get("MVSIC_FAULT_SERVICES")
+RABBITMQ_NODE = os.environ.get("MVSIC_FAULT_RABBITMQ_NODE")
+
+
 def _run(*command: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
+def rabbitmqctl(*args: str) -> list[str]:
+    """A rabbitmqctl command line for the broker these tests use."""
+    return ["rabbitmqctl", *(["-n", RABBITMQ_NODE] if RABBITMQ_NODE else []), *args]
+
+
 def broker_stop() -> None:
-    done = _run("rabbitmqctl", "stop_app")
+    done = _run(*rabbitmqctl("stop_app"))
     assert done.returncode == 0, f"rabbitmqctl stop_app failed: {done.stderr}"
 
 
 def broker_start() -> None:
     """Start the broker's application (or the whole node) and wait until it serves."""
-    if _run("rabbitmqctl", "start_app").returncode != 0:
-        _run("rabbitmq-server", "-detached")
-    done = _run("rabbitmqctl", "await_startup", "--timeout", "120", timeout=150)
+    if _run(*rabbitmqctl("start_app")).returncode != 0:
+        if FAULT_SERVICES:
+            _run("sh", FAULT_SERVICES, "start", timeout=180)
+        else:
+            _run("rabbitmq-server", "-detached")
+    done = _run(*rabbitmqctl("await_startup", "--timeout", "120"), timeout=150)
     assert done.returncode == 0, f"RabbitMQ did not come back: {done.stderr}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -587,15 +603,24 @@ def _pg_cluster() -> tuple[str, str]:
 
 
 def postgres_stop() -> None:
-    done = _run("pg_ctlcluster", "--skip-systemctl-redirect", *_pg_cluster(), "stop", "-m", "fast")
-    assert done.returncode == 0, f"pg_ctlcluster stop failed: {done.stderr}"
+    if FAULT_SERVICES:
+        done = _run("sh", FAULT_SERVICES, "postgres-stop")
+    else:
+        done = _run(
+            "pg_ctlcluster", "--skip-systemctl-redirect", *_pg_cluster(), "stop", "-m", "fast"
+        )
+    assert done.returncode == 0, f"stopping PostgreSQL failed: {done.stderr}"
 
 
 def postgres_start() -> None:
-    _run("pg_ctlcluster", "--skip-systemctl-redirect", *_pg_cluster(), "start")
+    if FAULT_SERVICES:
+        _run("sh", FAULT_SERVICES, "postgres-start")
+    else:
+        _run("pg_ctlcluster", "--skip-systemctl-redirect", *_pg_cluster(), "start")
+    port = str(settings.DATABASES["default"]["PORT"] or 5432)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        if _run("pg_isready", "-h", "127.0.0.1", "-p", "5432", "-t", "2").returncode == 0:
+        if _run("pg_isready", "-h", "127.0.0.1", "-p", port, "-t", "2").returncode == 0:
             connections.close_all()  # connections from before the outage are dead
             return
         time.sleep(0.5)

@@ -23,6 +23,7 @@ from tests.faults.conftest import (
     payload_of,
     post_events,
     queue_info,
+    rabbitmqctl,
     spool_events,
     stamp,
     wait_idle,
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.slow]
 
 
 def _policy(*args: str) -> None:
-    done = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(rabbitmqctl(*args), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
