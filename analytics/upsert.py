@@ -4,6 +4,7 @@ CONFLICT`) and reads the rows a batch's keys name (`rows_by_keys`)."""
 import json
 from collections.abc import Iterable, Sequence
 
+import orjson
 from django.db import connection, models
 
 
@@ -60,7 +61,18 @@ def _json_rows(model_fields, rows, *, ordinality: bool = False) -> tuple[str, li
     alias = "j(e, n)" if ordinality else "j(e)"
     # Casts are the fields' own column types; the values are one parameter.
     sql = f"SELECT {columns} FROM {source} AS {alias}"  # noqa: S608
-    return sql, [json.dumps(rows, default=str)]
+    return sql, [_json(rows)]
+
+
+def _json(rows) -> str:
+    """The rows as JSON text: orjson writes UUIDs, datetimes and dates itself, ten times
+    faster than the json module calling str() for each. A string orjson refuses (a lone
+    surrogate) is written by the json module as an escape that the database then refuses
+    as a DataError, as it refuses a NUL: counting parks the payload."""
+    try:
+        return orjson.dumps(rows, default=str).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(rows, default=str)
 
 
 def _values(model_fields, rows, native: bool) -> tuple[str, list]:

@@ -72,11 +72,13 @@ def test_rows_by_keys_names_each_key_and_counts_rows():
 
 
 @pytest.mark.django_db
-def test_a_value_the_database_refuses_is_a_data_error():
+@pytest.mark.parametrize("text", ["nul\x00byte", "lone \ud800 surrogate"])
+def test_a_value_the_database_refuses_is_a_data_error(text):
     """Counting parks the one payload the database refuses (analytics.consumer): it must
-    learn of it as a DataError, not as an error of the client."""
+    learn of it as a DataError, not as an error of the client (a lone surrogate is one the
+    JSON encoder itself refuses)."""
     with pytest.raises(DataError), transaction.atomic():
-        insert_on_conflict(UserAgent, ["text", "bot"], [("nul\x00byte", False)], conflict=())
+        insert_on_conflict(UserAgent, ["text", "bot"], [(text, False)], conflict=())
     assert not UserAgent.objects.exists()
 
 
