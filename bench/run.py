@@ -74,24 +74,25 @@ from bench.resources import memory_sum
 
 MODES = {
     # seconds of each wrk run, events per pipeline run, soak events, history events, ...
-    # (warm_seconds: each page's warm-up before it is timed; the smoke run times nothing that
-    # means anything, so it runs everything once, for the least time wrk takes)
+    # (warm_seconds: each page's warm-up before it is timed; selector_calls: rounds and calls
+    # per round of the in-process selector timings; the smoke run times nothing that means
+    # anything, so it runs everything once, for the least time wrk takes, and warms nothing)
     "smoke": dict(
         wrk_seconds=1, warmup=1, rounds=1, pipeline_events=300, soak_events=300, history=(200, 0),
-        fresh_seconds=4, get_seconds=1, warm_seconds=1, workers=[1], sustained_seconds=3,
-        catalog=(50, 500, 12_000), settings_events=300,
+        fresh_seconds=4, get_seconds=1, warm_seconds=0, workers=[1], sustained_seconds=3,
+        catalog=(50, 500, 12_000), settings_events=300, selector_calls=(1, 2),
     ),
     "quick": dict(
         wrk_seconds=3, warmup=1, rounds=2, pipeline_events=5_000, soak_events=10_000,
         history=(10_000, 100_000), fresh_seconds=5, get_seconds=3, warm_seconds=2,
         workers=[1, 2], sustained_seconds=4, catalog=(1_000, 10_000, 200_000),
-        settings_events=20_000,
+        settings_events=20_000, selector_calls=(5, 20),
     ),
     "full": dict(
         wrk_seconds=8, warmup=3, rounds=4, pipeline_events=40_000, soak_events=1_000_000,
         history=(10_000, 10_000_000), fresh_seconds=30, get_seconds=15, warm_seconds=2,
         workers=[1, 2, 4], sustained_seconds=20, catalog=(10_000, 100_000, 10_000_000),
-        settings_events=40_000,
+        settings_events=40_000, selector_calls=(5, 20),
     ),
 }  # fmt: skip
 

@@ -109,7 +109,7 @@ def pages_rate(args, mode, urls: dict, servers: dict[str, int]) -> dict:
     def where(page: dict) -> dict[str, int]:
         return {s: p for s, p in servers.items() if page.get("only", s) == s}
 
-    for page in urls.values():  # warm every gunicorn worker
+    for page in urls.values() if mode["warm_seconds"] else ():  # warm every gunicorn worker
         for port in where(page).values():
             wrk(args, page["path"], mode["warm_seconds"], script="get.lua", c=4, t=1, port=port)
     runs = {name: {state: [] for state in where(page)} for name, page in urls.items()}

@@ -28,7 +28,7 @@ def run(args, mode, seed_info, results) -> None:
     week = now - timedelta(days=7)
     analytics_reset()
     log(f"history: {small} events in the last 7 days")
-    history = {"small": _history_state(small, small, week, now, seed_info)}
+    history = {"small": _history_state(small, small, week, now, seed_info, mode)}
     servers = {"small": args.port}
     small_db, small_web = f"{args.db}_small", None
     try:
@@ -38,7 +38,7 @@ def run(args, mode, seed_info, results) -> None:
             args.web = web_start(args)
             log(f"history: + {big - small} events over the two years before (SQL, not HTTP)")
             history["big"] = _history_state(
-                big, big - small, now - timedelta(days=730), week, seed_info
+                big, big - small, now - timedelta(days=730), week, seed_info, mode
             )
             small_port = free_port()
             small_web = web_start(args, port=small_port, db=small_db)
@@ -57,11 +57,14 @@ def run(args, mode, seed_info, results) -> None:
     results["history"] = history
 
 
-def _history_state(total: int, n: int, start: datetime, end: datetime, seed_info: dict) -> dict:
+def _history_state(
+    total: int, n: int, start: datetime, end: datetime, seed_info: dict, mode: dict
+) -> dict:
     """Store n more events between start and end (`total` in all); the history's size, how
     long it took to store, and the in-process selector times on it."""
     seconds = history_add(n, start, end, seed_info)
-    return {"events": total, "generate_seconds": seconds, "selectors_ms": selectors_time(seed_info)}
+    selectors_ms = selectors_time(seed_info, *mode["selector_calls"])
+    return {"events": total, "generate_seconds": seconds, "selectors_ms": selectors_ms}
 
 
 def _ratios(measured: dict) -> dict:
@@ -111,7 +114,7 @@ def pages_measure(args, mode, seed_info, servers: dict[str, int]) -> dict:
     rounds_n = min(GET_ROUNDS, mode["get_seconds"])  # fewer, of a second each, in a short run
     seconds = mode["get_seconds"] / rounds_n
     rounds = {state: {name: [] for name in urls} for state in servers}
-    for port in servers.values():
+    for port in servers.values() if mode["warm_seconds"] else ():
         for path, headers in urls.values():  # warm every gunicorn worker's caches
             wrk(
                 args,
