@@ -55,7 +55,9 @@ def audio_process(*, source: str, target: str, max_seconds: float) -> AudioResul
     if os.path.getsize(source) == 0:
         raise AudioRejected("The file is empty (0 bytes). Upload the exported audio file again.")
     try:
-        container = av.open(source, metadata_errors="ignore")
+        # WAV: 64 KiB packets, not 4 KiB, so a track is a few dozen frames to filter,
+        # measure and encode instead of hundreds (an option other demuxers ignore).
+        container = av.open(source, metadata_errors="ignore", options={"max_size": "65536"})
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioRejected(f"This file is not audio we can read. Upload {ACCEPTED}.") from exc
     with container:
