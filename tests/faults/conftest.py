@@ -16,7 +16,9 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -41,6 +43,7 @@ from analytics.relay import events_hand_over, process_relay, relay_stop
 from analytics.services.reconciliation import counts_reconcile
 from tests.conftest import (
     BROWSER_UA,
+    ROOT,
     WebProcess,
     WorkerProcess,
     make_artist,
@@ -56,6 +59,48 @@ BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.htm
 LISTENER_TICK = timedelta(seconds=61)
 # The rules that depend on what was credited before (a stateful stream may trip them).
 LIMITS = {"too_fast", "too_much_listening", "too_many_listeners", "too_many_likes"}
+
+
+# --- the three-node cluster of test_cluster.py ------------------------------------------------
+CLUSTER_SCRIPT = ROOT / "scripts" / "rabbitmq-cluster.sh"
+
+
+class ClusterBoot:
+    """The cluster's directory and its `start`, then `stop`, run in the background."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.process = self._run("start")
+        self.stopping = False
+
+    def _run(self, action: str) -> subprocess.Popen:
+        command = ["sh", str(CLUSTER_SCRIPT), action, str(self.directory)]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        """Stop the nodes in the background (about 20 s) while the next tests run."""
+        if not self.stopping:
+            self.process.wait(timeout=300)
+            self.process, self.stopping = self._run("stop"), True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cluster_boot(request) -> Iterator[ClusterBoot | None]:
+    """When the session runs test_cluster.py, its three nodes start booting at the first
+    fault test (half a minute of work) while the tests before it run."""
+    if not any(item.path.name == "test_cluster.py" for item in request.session.items):
+        yield None
+        return
+    # Under /tmp and readable by all: Debian's package runs the nodes as the rabbitmq user.
+    directory = Path(tempfile.mkdtemp(prefix="mvsic-rabbitmq-cluster-"))
+    directory.chmod(0o755)
+    boot = ClusterBoot(directory)
+    try:
+        yield boot
+    finally:
+        boot.stop()  # again, if test_cluster.py did not run to its end
+        boot.process.wait(timeout=300)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the catalog -----------------------------------------------------------------------------

@@ -8,10 +8,8 @@ comes back."""
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +18,9 @@ from kombu import Connection
 
 from analytics import wire
 from analytics.models import Event
-from tests.conftest import ROOT, wait_for
+from tests.conftest import wait_for
 from tests.faults.conftest import (
+    CLUSTER_SCRIPT,
     EventStream,
     HttpSender,
     Ledger,
@@ -35,7 +34,6 @@ from tests.faults.proxy import RoundRobinProxy
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.slow]
 
-SCRIPT = ROOT / "scripts" / "rabbitmq-cluster.sh"
 NODES = {"a": "mvsic-a@localhost", "b": "mvsic-b@localhost", "c": "mvsic-c@localhost"}
 
 
@@ -45,7 +43,7 @@ class Cluster:
 
     def run(self, action: str) -> str:
         done = subprocess.run(
-            ["sh", str(SCRIPT), action, str(self.directory)],
+            ["sh", str(CLUSTER_SCRIPT), action, str(self.directory)],
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, f"rabbitmq-cluster.sh {action}: {done.stdout}{done.stderr}"
@@ -72,19 +70,16 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster_nodes():
-    """The cluster, started once for this module's tests (starting and stopping three nodes
-    takes most of half a minute)."""
-    # Under /tmp and readable by all: Debian's package runs the nodes as the rabbitmq user.
-    directory = Path(tempfile.mkdtemp(prefix="mvsic-rabbitmq-cluster-"))
-    directory.chmod(0o755)
-    cluster = Cluster(directory)
+def cluster_nodes(cluster_boot):
+    """The cluster, booted in the background since the session's first fault test
+    (tests/faults/conftest.py), and stopped in the background after this module's tests."""
+    cluster_boot.process.wait(timeout=300)
+    cluster = Cluster(cluster_boot.directory)
     try:
-        cluster.run("start")
+        cluster.run("start")  # a node the boot could not start says why here
         yield cluster
     finally:
-        subprocess.run(["sh", str(SCRIPT), "stop", str(directory)], timeout=300)
-        shutil.rmtree(directory, ignore_errors=True)
+        cluster_boot.stop()
 
 
 @pytest.fixture
