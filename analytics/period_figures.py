@@ -50,14 +50,18 @@ def period_get(*, artist: Artist, params: dict, now: datetime) -> tuple[Period, 
     """The period and its comparison asked for (raises PeriodError naming the parameter),
     stamped with the artist's history version: read before any of the figures."""
     zone, version = _artist_state(artist)
-    earliest = Rollup.objects.filter(scope="a", key=artist.id, span="m").order_by("start").first()
+    name = params.get("period") or "7d"
+    earliest = None
+    if name == "all":  # only "all" starts at the artist's first month with data
+        months = Rollup.objects.filter(scope="a", key=artist.id, span="m")
+        earliest = months.order_by("start").values_list("start", flat=True).first()
     period = period_resolve(
-        period=params.get("period") or "7d",
+        period=name,
         start=params.get("from"),
         end=params.get("to"),
         zone=zone,
         now=now,
-        earliest=earliest.start if earliest else None,
+        earliest=earliest,
     )
     previous = comparison_resolve(period, params.get("compare") or "previous")
     return (

@@ -5,10 +5,12 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics.models import ArtistStats
+from analytics.models import ArtistStats, Rollup
 from analytics.services.counting import events_count
 from tests.conftest import make_artist, make_payload, make_track, make_user
 
@@ -74,6 +76,21 @@ def test_periods_compare_with_the_previous_one(scene):
     assert month["granularity"] == "day" and len(month["series"]) == 28
     assert sum(p["plays"] for p in month["series"]) == 6
     assert month["tracks"][0]["period_plays"] == 6
+
+
+def test_all_time_starts_at_the_first_month_with_data_and_only_it_looks_for_it(scene):
+    artist, _, browser = scene
+    first = (timezone.now() - timedelta(days=100)).date().replace(day=1)
+    Rollup.objects.create(scope="a", key=artist.id, span="m", start=first, metric="plays", n=2)
+    earlier = first.replace(year=first.year - 3)  # another artist's: not this one's start
+    Rollup.objects.create(scope="a", key=make_artist().id, span="m", start=earlier, metric="plays")
+    body = browser.get(url(artist, period="all", compare="none")).json()
+    assert (body["period"]["from"], body["period"]["plays"]) == (first.isoformat(), 2)
+    with CaptureQueriesContext(connection) as queries:
+        week = browser.get(url(artist, period="7d")).json()["period"]["from"]
+    assert week == (timezone.localdate() - timedelta(days=6)).isoformat()
+    first_month = 'ORDER BY "analytics_rollup"."start" ASC'
+    assert not [q["sql"] for q in queries.captured_queries if first_month in q["sql"]]
 
 
 def test_breakdowns_fold_values_with_fewer_than_five_listeners(scene):
