@@ -44,8 +44,7 @@ run: venv broker migrate ## Set up and run web, worker and beat on http://127.0.
 # own (scripts/fault-services.sh) and run beside the rest of the suite, each part's report
 # printed whole when it ends. An exit status of 5 is pytest's "no test selected" (PYTEST_ARGS
 # may select tests of one part only).
-test: venv lint services ## Lint, then the whole suite against PostgreSQL and RabbitMQ
-	@sh scripts/fault-services.sh start
+test: venv lint ## Lint, then the whole suite against PostgreSQL and RabbitMQ
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-faults; \
 		status=$$?; sh scripts/fault-services.sh stop; exit $$status
 
